@@ -44,7 +44,15 @@ function ensureNode() {
     log(`Node ${process.versions.node} is older than .nvmrc (${wanted}); installing ${pkg}@${wanted} from the npm registry`);
     mkdirSync(prefix, { recursive: true });
     writeFileSync(join(prefix, 'package.json'), '{ "private": true }\n');
-    const status = run('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--ignore-scripts=false', `${pkg}@${wanted}`]);
+    const status = run('npm', [
+      'install',
+      '--prefix',
+      prefix,
+      '--no-save',
+      '--no-package-lock',
+      '--ignore-scripts=false',
+      `${pkg}@${wanted}`,
+    ]);
     if (status !== 0 || !existsSync(bin)) fail(`installing ${pkg}@${wanted} failed (exit ${status})`);
   }
   return home;

@@ -112,7 +112,10 @@ describe('transition: details', () => {
     const noDeadline = transition(job(), events.expire);
     expect(!noDeadline.ok && noDeadline.error.code).toBe('not_due');
     const due = transition(job({ deadlineAt: later(1).toISOString() }), events.expire);
-    expect(due).toMatchObject({ ok: true, job: { status: 'expired', error: { code: 'deadline_exceeded' }, finishedAt: later(10_000).toISOString() } });
+    expect(due).toMatchObject({
+      ok: true,
+      job: { status: 'expired', error: { code: 'deadline_exceeded' }, finishedAt: later(10_000).toISOString() },
+    });
   });
 
   it('a retryable failure requeues while attempts remain, then fails', () => {
@@ -125,7 +128,10 @@ describe('transition: details', () => {
   });
 
   it('a non-retryable failure fails at once', () => {
-    const r = transition(job({ status: 'running', attempts: 1 }), { ...events.fail, error: { code: 'input_invalid', message: 'bad', retryable: false } } as JobEvent);
+    const r = transition(job({ status: 'running', attempts: 1 }), {
+      ...events.fail,
+      error: { code: 'input_invalid', message: 'bad', retryable: false },
+    } as JobEvent);
     expect(r).toMatchObject({ ok: true, job: { status: 'failed', error: { code: 'input_invalid' } } });
   });
 
@@ -141,8 +147,16 @@ describe('transition: details', () => {
   });
 
   it('dead-lettering keeps the reason', () => {
-    const r = transition(job(), { type: 'deadLetter', at: later(1), reason: 'MaxDeliveryCountExceeded', description: 'delivered 10 times' });
-    expect(r).toMatchObject({ ok: true, job: { status: 'failed', error: { code: 'dead_lettered', message: 'MaxDeliveryCountExceeded: delivered 10 times' } } });
+    const r = transition(job(), {
+      type: 'deadLetter',
+      at: later(1),
+      reason: 'MaxDeliveryCountExceeded',
+      description: 'delivered 10 times',
+    });
+    expect(r).toMatchObject({
+      ok: true,
+      job: { status: 'failed', error: { code: 'dead_lettered', message: 'MaxDeliveryCountExceeded: delivered 10 times' } },
+    });
   });
 
   it('success stores the result once and clears an earlier error', () => {
@@ -168,36 +182,44 @@ describe('transition: invariants over random histories', () => {
     fc.record({ type: fc.constant('start' as const), workerId: fc.constantFrom('w1', 'w2') }),
     fc.record({ type: fc.constant('progress' as const), progress: fc.record({ stage: fc.constant('s'), done: fc.nat(10) }) }),
     fc.record({ type: fc.constant('succeed' as const), result: fc.anything() }),
-    fc.record({ type: fc.constant('fail' as const), error: fc.record({ code: fc.constant('e'), message: fc.constant('e'), retryable: fc.boolean() }) }),
+    fc.record({
+      type: fc.constant('fail' as const),
+      error: fc.record({ code: fc.constant('e'), message: fc.constant('e'), retryable: fc.boolean() }),
+    }),
     fc.record({ type: fc.constantFrom('cancel' as const, 'confirmCancel' as const, 'expire' as const) }),
     fc.record({ type: fc.constant('deadLetter' as const), reason: fc.constant('r') }),
   );
 
   it('attempts never exceed maxAttempts, terminal states never change, time only moves forward', () => {
     fc.assert(
-      fc.property(fc.array(anyEvent, { maxLength: 40 }), fc.integer({ min: 1, max: 5 }), fc.nat(100), (history, maxAttempts, deadlineStep) => {
-        let current = job({ maxAttempts, deadlineAt: later(deadlineStep * 10).toISOString() });
-        let terminalAt: Job | undefined;
-        history.forEach((e, i) => {
-          const r = transition(current, { ...e, at: later(i + 1) } as JobEvent);
-          if (terminalAt) {
-            expect(r.ok).toBe(false);
-            return;
-          }
-          if (!r.ok) return;
-          expect(TRANSITIONS[e.type].from).toContain(current.status);
-          expect(TRANSITIONS[e.type].to).toContain(r.job.status);
-          expect(r.job.attempts).toBeLessThanOrEqual(maxAttempts);
-          expect(r.job.attempts - current.attempts).toBeLessThanOrEqual(1);
-          expect(Date.parse(r.job.updatedAt)).toBeGreaterThanOrEqual(Date.parse(current.updatedAt));
-          if (r.job.status === 'running') expect(Date.parse(r.job.startedAt ?? '')).toBeLessThan(Date.parse(current.deadlineAt ?? ''));
-          current = r.job;
-          if (isTerminal(current.status)) {
-            expect(current.finishedAt).toBeDefined();
-            terminalAt = current;
-          }
-        });
-      }),
+      fc.property(
+        fc.array(anyEvent, { maxLength: 40 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.nat(100),
+        (history, maxAttempts, deadlineStep) => {
+          let current = job({ maxAttempts, deadlineAt: later(deadlineStep * 10).toISOString() });
+          let terminalAt: Job | undefined;
+          history.forEach((e, i) => {
+            const r = transition(current, { ...e, at: later(i + 1) } as JobEvent);
+            if (terminalAt) {
+              expect(r.ok).toBe(false);
+              return;
+            }
+            if (!r.ok) return;
+            expect(TRANSITIONS[e.type].from).toContain(current.status);
+            expect(TRANSITIONS[e.type].to).toContain(r.job.status);
+            expect(r.job.attempts).toBeLessThanOrEqual(maxAttempts);
+            expect(r.job.attempts - current.attempts).toBeLessThanOrEqual(1);
+            expect(Date.parse(r.job.updatedAt)).toBeGreaterThanOrEqual(Date.parse(current.updatedAt));
+            if (r.job.status === 'running') expect(Date.parse(r.job.startedAt ?? '')).toBeLessThan(Date.parse(current.deadlineAt ?? ''));
+            current = r.job;
+            if (isTerminal(current.status)) {
+              expect(current.finishedAt).toBeDefined();
+              terminalAt = current;
+            }
+          });
+        },
+      ),
       { numRuns: 500 },
     );
   });

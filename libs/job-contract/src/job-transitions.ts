@@ -31,12 +31,7 @@ export const TRANSITIONS: { readonly [E in JobEventType]: { from: readonly JobSt
   deadLetter: { from: ['queued', 'running'], to: ['failed'] },
 };
 
-export type TransitionErrorCode =
-  | 'already_terminal'
-  | 'illegal_transition'
-  | 'deadline_passed'
-  | 'not_due'
-  | 'cancel_not_requested';
+export type TransitionErrorCode = 'already_terminal' | 'illegal_transition' | 'deadline_passed' | 'not_due' | 'cancel_not_requested';
 
 export class TransitionError extends Error {
   override readonly name = 'TransitionError';
@@ -120,7 +115,10 @@ export function transition(job: Job, event: JobEvent): TransitionResult {
       if (!pastDeadline(job, event.at)) return refuse(job, event, 'not_due', 'job has no deadline or it has not passed');
       return {
         ok: true,
-        job: finish(job, at, { status: 'expired', error: { code: 'deadline_exceeded', message: 'the job was not started before its deadline' } }),
+        job: finish(job, at, {
+          status: 'expired',
+          error: { code: 'deadline_exceeded', message: 'the job was not started before its deadline' },
+        }),
       };
     case 'deadLetter': {
       const message = event.description ? `${event.reason}: ${event.description}` : event.reason;

@@ -30,8 +30,5 @@ export const ImageInput = Type.Object(
 );
 export type ImageInput = Type.Static<typeof ImageInput>;
 
-export const TextInput = Type.Object(
-  { text: Type.String({ minLength: 1 }) },
-  { title: 'TextInput', additionalProperties: false },
-);
+export const TextInput = Type.Object({ text: Type.String({ minLength: 1 }) }, { title: 'TextInput', additionalProperties: false });
 export type TextInput = Type.Static<typeof TextInput>;

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { Job, JobMessage, ModelRegistry, NamedTensor, PROBLEM_CODES, SchemaValidationError, fieldErrors, parse, problem, tensorSizeMatches } from './index';
+import {
+  Job,
+  JobMessage,
+  ModelRegistry,
+  NamedTensor,
+  PROBLEM_CODES,
+  SchemaValidationError,
+  fieldErrors,
+  parse,
+  problem,
+  tensorSizeMatches,
+} from './index';
 
 describe('schemas', () => {
   it('a queue message carries references only', () => {
@@ -10,7 +21,19 @@ describe('schemas', () => {
 
   it('names every failing field, without the value', () => {
     try {
-      const valid = { id: 'j', tenantId: 't', model: 'm', lane: 'l', status: 'queued', priority: 'normal', attempts: 0, maxAttempts: 1, inputRef: 'i', createdAt: new Date().toISOString(), updatedAt: new Date().toISOString() };
+      const valid = {
+        id: 'j',
+        tenantId: 't',
+        model: 'm',
+        lane: 'l',
+        status: 'queued',
+        priority: 'normal',
+        attempts: 0,
+        maxAttempts: 1,
+        inputRef: 'i',
+        createdAt: new Date().toISOString(),
+        updatedAt: new Date().toISOString(),
+      };
       expect(parse(Job, valid)).toEqual(valid);
       expect(fieldErrors(Job, { ...valid, status: 'done' }).map((f) => f.path)).toEqual(['/status']);
       parse(Job, { ...valid, id: '', createdAt: 'yesterday' }, 'Job');
@@ -25,11 +48,34 @@ describe('schemas', () => {
   });
 
   it('checks formats', () => {
-    expect(fieldErrors(JobMessage, { jobId: 'j', tenantId: 't', model: 'm', lane: 'l', inputRef: 'r', priority: 'low', attempt: 0, deadline: 'soon' })).toHaveLength(1);
+    expect(
+      fieldErrors(JobMessage, {
+        jobId: 'j',
+        tenantId: 't',
+        model: 'm',
+        lane: 'l',
+        inputRef: 'r',
+        priority: 'low',
+        attempt: 0,
+        deadline: 'soon',
+      }),
+    ).toHaveLength(1);
   });
 
   it('rejects a model entry without limits', () => {
-    const registry = { models: [{ id: 'ocr', description: 'x', runner: 'ocr', lane: 'small-gpu', weights: { files: {} }, input: { kind: 'image', maxBytes: 10 }, costUnits: 1 }] };
+    const registry = {
+      models: [
+        {
+          id: 'ocr',
+          description: 'x',
+          runner: 'ocr',
+          lane: 'small-gpu',
+          weights: { files: {} },
+          input: { kind: 'image', maxBytes: 10 },
+          costUnits: 1,
+        },
+      ],
+    };
     expect(fieldErrors(ModelRegistry, registry).map((e) => e.path)).toContain('/models/0');
   });
 

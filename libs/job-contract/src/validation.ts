@@ -45,7 +45,11 @@ export function fieldErrors(schema: TSchema, value: unknown): FieldError[] {
 }
 
 /** Returns the value typed by the schema, or throws SchemaValidationError naming every failing field. */
-export function parse<T extends TSchema>(schema: T, value: unknown, schemaName = (schema as { title?: string }).title ?? 'value'): Static<T> {
+export function parse<T extends TSchema>(
+  schema: T,
+  value: unknown,
+  schemaName = (schema as { title?: string }).title ?? 'value',
+): Static<T> {
   if (isValid(schema, value)) return value;
   throw new SchemaValidationError(schemaName, fieldErrors(schema, value));
 }

@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { workspaceRoot } from './workspace';
+
+/**
+ * A TypeScript module running in its own Node process (through tsx, with the workspace's path
+ * aliases). It reports with one JSON object per stdout line; `lines` collects them.
+ */
+export class TsChild {
+  readonly lines: Record<string, unknown>[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly stderr: string[] = [];
+  private listeners: (() => void)[] = [];
+
+  private constructor(readonly process: ChildProcess) {
+    if (!process.stdout || !process.stderr) throw new Error('child must be spawned with piped stdout and stderr');
+    createInterface({ input: process.stdout }).on('line', (line) => {
+      try {
+        this.lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        this.stderr.push(line);
+      }
+      this.listeners.forEach((l) => l());
+    });
+    process.stderr.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString()));
+    this.exited = new Promise((resolve) => process.on('exit', (code, signal) => resolve({ code, signal })));
+    this.exited.then(() => this.listeners.forEach((l) => l()));
+  }
+
+  static start(modulePath: string, args: unknown, env: Record<string, string> = {}): TsChild {
+    const root = workspaceRoot();
+    const child = spawn(process.execPath, ['--import', 'tsx', modulePath, JSON.stringify(args)], {
+      cwd: root,
+      env: { ...process.env, ...env, TSX_TSCONFIG_PATH: join(root, 'tsconfig.base.json') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new TsChild(child);
+  }
+
+  get pid(): number {
+    return this.process.pid ?? -1;
+  }
+
+  /** Everything the child wrote to stderr, for failure messages. */
+  get errorOutput(): string {
+    return this.stderr.join('');
+  }
+
+  /** Resolves with the first line matching `predicate`; rejects if the child exits first or time runs out. */
+  waitForLine(predicate: (line: Record<string, unknown>) => boolean, timeoutMs = 15_000): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      let exited = false;
+      void this.exited.then(() => (exited = true));
+      const timer = setTimeout(() => finish(new Error(`no matching line within ${timeoutMs} ms; stderr: ${this.errorOutput}`)), timeoutMs);
+      const check = () => {
+        const found = this.lines.find(predicate);
+        if (found) finish(undefined, found);
+        else if (exited || this.process.exitCode !== null || this.process.signalCode !== null)
+          finish(new Error(`child exited before a matching line; stderr: ${this.errorOutput}`));
+      };
+      const finish = (err?: Error, line?: Record<string, unknown>) => {
+        clearTimeout(timer);
+        this.listeners = this.listeners.filter((l) => l !== check);
+        if (err) reject(err);
+        else resolve(line as Record<string, unknown>);
+      };
+      this.listeners.push(check);
+      check();
+    });
+  }
+
+  /** Stops the child by its PID (SIGKILL unless told otherwise) and waits for it to exit. */
+  async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.process.exitCode === null && this.process.signalCode === null) {
+      try {
+        process.kill(this.pid, signal);
+      } catch {
+        // already gone
+      }
+    }
+    await this.exited;
+  }
+}

@@ -1,0 +1,3 @@
+export * from './workspace';
+export * from './temp-dir';
+export * from './child-process';
