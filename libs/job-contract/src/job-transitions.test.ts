@@ -169,6 +169,11 @@ describe('transition: details', () => {
     }
   });
 
+  it('moves updatedAt strictly forward, even when the event carries an older time', () => {
+    const r = transition(job({ updatedAt: later(500).toISOString() }), events.start);
+    expect(r).toMatchObject({ ok: true, job: { updatedAt: later(501).toISOString() } });
+  });
+
   it('does not mutate its input', () => {
     const before = job();
     const copy = structuredClone(before);
@@ -210,7 +215,7 @@ describe('transition: invariants over random histories', () => {
             expect(TRANSITIONS[e.type].to).toContain(r.job.status);
             expect(r.job.attempts).toBeLessThanOrEqual(maxAttempts);
             expect(r.job.attempts - current.attempts).toBeLessThanOrEqual(1);
-            expect(Date.parse(r.job.updatedAt)).toBeGreaterThanOrEqual(Date.parse(current.updatedAt));
+            expect(Date.parse(r.job.updatedAt)).toBeGreaterThan(Date.parse(current.updatedAt));
             if (r.job.status === 'running') expect(Date.parse(r.job.startedAt ?? '')).toBeLessThan(Date.parse(current.deadlineAt ?? ''));
             current = r.job;
             if (isTerminal(current.status)) {

@@ -47,14 +47,20 @@ export class TransitionError extends Error {
 
 export type TransitionResult = { ok: true; job: Job } | { ok: false; error: TransitionError };
 
-/** The fields a conditional update compares: a write applies only if both still hold. */
+/**
+ * The fields a conditional update compares: a write applies only if all still hold. Status and attempts
+ * keep a late or duplicate worker from moving a job; updatedAt (which every transition moves strictly
+ * forward) keeps two writers of the same state, such as a progress report and a cancel request, from
+ * overwriting each other.
+ */
 export interface JobVersion {
   status: JobStatus;
   attempts: number;
+  updatedAt: string;
 }
 
-export function versionOf(job: Pick<Job, 'status' | 'attempts'>): JobVersion {
-  return { status: job.status, attempts: job.attempts };
+export function versionOf(job: Pick<Job, 'status' | 'attempts' | 'updatedAt'>): JobVersion {
+  return { status: job.status, attempts: job.attempts, updatedAt: job.updatedAt };
 }
 
 function refuse(job: Job, event: JobEvent, code: TransitionErrorCode, message: string): TransitionResult {
@@ -79,7 +85,8 @@ export function transition(job: Job, event: JobEvent): TransitionResult {
   if (!TRANSITIONS[event.type].from.includes(job.status)) {
     return refuse(job, event, 'illegal_transition', `cannot ${event.type} a ${job.status} job`);
   }
-  const at = event.at.toISOString();
+  // strictly after the previous write, even when clocks tie or step back, so every version is distinct
+  const at = new Date(Math.max(event.at.getTime(), Date.parse(job.updatedAt) + 1)).toISOString();
 
   switch (event.type) {
     case 'start': {

@@ -1,0 +1,26 @@
+import { transition, versionOf, type Job, type JobEvent, type TransitionError } from '@gpu-jobs/job-contract';
+import type { TaskStore } from './task-store';
+
+export type ApplyResult =
+  | { ok: true; job: Job; previous: Job }
+  | { ok: false; reason: 'not_found' }
+  | { ok: false; reason: 'refused'; error: TransitionError; job: Job };
+
+/**
+ * The one way to move a job: read it, compute the next state with the transition table, and write it
+ * conditionally. When another writer got there first, read again and decide again, so the outcome is
+ * always a legal transition from the state that was actually stored.
+ */
+export async function applyEvent(store: TaskStore, id: string, event: JobEvent, tenantId?: string, maxTries = 5): Promise<ApplyResult> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await store.get(id, tenantId);
+    if (!current) return { ok: false, reason: 'not_found' };
+    const next = transition(current, event);
+    if (!next.ok) return { ok: false, reason: 'refused', error: next.error, job: current };
+    const stored = await store.compareAndSet(id, versionOf(current), next.job);
+    if (stored) return { ok: true, job: stored, previous: current };
+    if (attempt >= maxTries) {
+      throw new Error(`job ${id}: ${maxTries} conflicting writes in a row while applying ${event.type}`);
+    }
+  }
+}

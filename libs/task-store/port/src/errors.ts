@@ -1,0 +1,20 @@
+export class IdempotencyConflictError extends Error {
+  override readonly name = 'IdempotencyConflictError';
+  constructor(readonly existingJobId: string) {
+    super('the idempotency key was already used with a different request');
+  }
+}
+
+export class DuplicateJobError extends Error {
+  override readonly name = 'DuplicateJobError';
+  constructor(readonly jobId: string) {
+    super(`job ${jobId} already exists`);
+  }
+}
+
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+  constructor() {
+    super('the cursor is not one this API returned');
+  }
+}

@@ -1,0 +1,4 @@
+export * from './task-store';
+export * from './errors';
+export * from './cursor';
+export * from './apply-event';

@@ -1,0 +1,3 @@
+export * from './task-store-contract';
+export * from './task-store-factory';
+export * from './sample-job';

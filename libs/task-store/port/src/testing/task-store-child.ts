@@ -1,0 +1,35 @@
+// A writer in its own OS process, for the contract suite's concurrency tests: it tries to start every
+// job of the list and to reserve budget, and prints what it won.
+import { applyEvent } from '../apply-event';
+import { loadTaskStoreFactory } from './task-store-factory';
+
+interface ChildArgs {
+  factoryModule: string;
+  dataDir: string;
+  jobIds: string[];
+  reservations: number;
+  budgetLimit: number;
+}
+
+const args = JSON.parse(process.argv[2] ?? '{}') as ChildArgs;
+const print = (line: object) => process.stdout.write(JSON.stringify(line) + '\n');
+const store = await (await loadTaskStoreFactory(args.factoryModule))({ dataDir: args.dataDir });
+print({ ready: true });
+
+// start together: wait for the go file the parent writes once every child is ready
+const { existsSync } = await import('node:fs');
+const go = `${args.dataDir}/go`;
+const until = Date.now() + 30_000;
+while (!existsSync(go) && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+
+const won: string[] = [];
+for (const id of args.jobIds) {
+  const r = await applyEvent(store, id, { type: 'start', at: new Date(), workerId: `pid-${process.pid}` }, undefined, 50);
+  if (r.ok) won.push(id);
+}
+let reserved = 0;
+for (let i = 0; i < args.reservations; i++) {
+  if ((await store.addUsage('tenant-a', '2026-01-01', 1, args.budgetLimit)).applied) reserved += 1;
+}
+print({ won, reserved, done: true });
+await store.close();

@@ -1,0 +1,236 @@
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { isTerminal, type Job } from '@gpu-jobs/job-contract';
+import { makeTempDir, TsChild } from '@gpu-jobs/testing';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { applyEvent } from '../apply-event';
+import { DuplicateJobError, IdempotencyConflictError, InvalidCursorError } from '../errors';
+import type { TaskStore } from '../task-store';
+import { sampleJob } from './sample-job';
+import { loadTaskStoreFactory, type TaskStoreFactory } from './task-store-factory';
+
+export interface TaskStoreContractOptions {
+  name: string;
+  /** Absolute path of the module whose default export is a TaskStoreFactory. */
+  factoryModule: string;
+  /** When set, the suite is skipped and this reason printed once. */
+  skipReason?: string;
+}
+
+const CHILD = fileURLToPath(new URL('./task-store-child.ts', import.meta.url));
+const hour = 3_600_000;
+
+/** The behaviour every TaskStore adapter must have, written once. */
+export function describeTaskStoreContract(options: TaskStoreContractOptions): void {
+  if (options.skipReason) {
+    describe.skip(`TaskStore contract: ${options.name}`, () => it('skipped', () => undefined));
+    console.warn(`[contract] SKIPPED TaskStore contract for ${options.name}: ${options.skipReason}`);
+    return;
+  }
+
+  describe(`TaskStore contract: ${options.name}`, () => {
+    let dir: ReturnType<typeof makeTempDir>;
+    let factory: TaskStoreFactory;
+    let store: TaskStore;
+    let tenant: string;
+    const children: TsChild[] = [];
+    const job = (overrides: Partial<Job> = {}) => sampleJob({ tenantId: tenant, ...overrides });
+
+    beforeAll(async () => {
+      factory = await loadTaskStoreFactory(options.factoryModule);
+    });
+    beforeEach(async () => {
+      dir = makeTempDir('task-store-contract-');
+      store = await factory({ dataDir: dir.path });
+      tenant = `tenant-${Math.random().toString(36).slice(2, 10)}`;
+    });
+    afterEach(async () => {
+      await Promise.all(children.splice(0).map((c) => c.stop()));
+      await store.close();
+      dir.remove();
+    });
+    afterAll(() => undefined);
+
+    it('creates and reads a job, scoped to its tenant', async () => {
+      const j = job({ metadata: { customer: 'x' }, deadlineAt: new Date(Date.now() + hour).toISOString() });
+      expect(await store.create(j)).toEqual({ job: j, created: true });
+      expect(await store.get(j.id)).toEqual(j);
+      expect(await store.get(j.id, tenant)).toEqual(j);
+      expect(await store.get(j.id, 'someone-else')).toBeUndefined();
+      expect(await store.get('no-such-job')).toBeUndefined();
+      await expect(store.create(j)).rejects.toBeInstanceOf(DuplicateJobError);
+    });
+
+    it('lists newest first with cursor pagination and filters', async () => {
+      const jobs: Job[] = [];
+      for (let i = 0; i < 7; i++) jobs.push(job({ model: i % 2 ? 'ocr-en' : 'embed', status: i < 2 ? 'succeeded' : 'queued' }));
+      await store.create(sampleJob({ tenantId: 'other-tenant' }));
+      for (const j of jobs) await store.create(j);
+      const newestFirst = [...jobs].reverse().map((j) => j.id);
+
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.list({ tenantId: tenant, limit: 3, ...(cursor ? { cursor } : {}) });
+        seen.push(...page.items.map((j) => j.id));
+        cursor = page.nextCursor;
+        pages += 1;
+      } while (cursor && pages < 10);
+      expect(seen).toEqual(newestFirst);
+      expect(pages).toBe(3);
+
+      const queuedOcr = await store.list({ tenantId: tenant, limit: 10, status: 'queued', model: 'ocr-en' });
+      expect(queuedOcr.items.map((j) => j.id)).toEqual(
+        newestFirst.filter((id) => {
+          const j = jobs.find((x) => x.id === id) as Job;
+          return j.status === 'queued' && j.model === 'ocr-en';
+        }),
+      );
+      expect(queuedOcr.nextCursor).toBeUndefined();
+      await expect(store.list({ tenantId: tenant, limit: 3, cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(InvalidCursorError);
+    });
+
+    it('compare-and-set applies only to the expected version', async () => {
+      const j = job();
+      await store.create(j);
+      const running: Job = { ...j, status: 'running', attempts: 1, updatedAt: new Date(Date.parse(j.updatedAt) + 1).toISOString() };
+      expect(await store.compareAndSet(j.id, { status: 'running', attempts: 0, updatedAt: j.updatedAt }, running)).toBeUndefined();
+      expect(await store.compareAndSet(j.id, { status: 'queued', attempts: 1, updatedAt: j.updatedAt }, running)).toBeUndefined();
+      expect(await store.compareAndSet(j.id, { status: 'queued', attempts: 0, updatedAt: 'x' }, running)).toBeUndefined();
+      expect(await store.get(j.id)).toEqual(j);
+      expect(await store.compareAndSet(j.id, { status: 'queued', attempts: 0, updatedAt: j.updatedAt }, running)).toEqual(running);
+      expect(await store.get(j.id)).toEqual(running);
+      expect(
+        await store.compareAndSet('missing', { status: 'queued', attempts: 0, updatedAt: j.updatedAt }, { ...running, id: 'missing' }),
+      ).toBeUndefined();
+    });
+
+    it('a late or duplicate writer can never move a finished job or write a second result', async () => {
+      const j = job();
+      await store.create(j);
+      const started = await applyEvent(store, j.id, { type: 'start', at: new Date(), workerId: 'w1' });
+      expect(started.ok).toBe(true);
+      // a second delivery of the same message, read before the first worker finished
+      const stale = (await store.get(j.id)) as Job;
+      const first = await applyEvent(store, j.id, { type: 'succeed', at: new Date(), result: { text: 'first' } });
+      expect(first).toMatchObject({ ok: true, job: { status: 'succeeded', result: { text: 'first' } } });
+      const late = await store.compareAndSet(
+        j.id,
+        { status: stale.status, attempts: stale.attempts, updatedAt: stale.updatedAt },
+        { ...stale, status: 'succeeded', result: { text: 'second' } },
+      );
+      expect(late).toBeUndefined();
+      const again = await applyEvent(store, j.id, { type: 'succeed', at: new Date(), result: { text: 'second' } });
+      expect(again).toMatchObject({ ok: false, reason: 'refused' });
+      expect((await store.get(j.id))?.result).toEqual({ text: 'first' });
+    });
+
+    it('two writers of the same state do not overwrite each other', async () => {
+      const j = job();
+      await store.create(j);
+      await applyEvent(store, j.id, { type: 'start', at: new Date(), workerId: 'w1' });
+      await Promise.all([
+        applyEvent(store, j.id, { type: 'progress', at: new Date(), progress: { stage: 'detection' } }),
+        applyEvent(store, j.id, { type: 'cancel', at: new Date() }),
+      ]);
+      expect(await store.get(j.id)).toMatchObject({ status: 'running', cancelRequested: true, progress: { stage: 'detection' } });
+    });
+
+    it('idempotency keys: same request -> same job, different request -> conflict, per tenant, until expiry', async () => {
+      const expiresAt = new Date(Date.now() + hour);
+      const a = job({ idempotencyKey: 'key-1' });
+      expect(await store.create(a, { idempotency: { requestHash: 'h1', expiresAt } })).toMatchObject({ created: true, job: { id: a.id } });
+      const retry = job({ idempotencyKey: 'key-1' });
+      expect(await store.create(retry, { idempotency: { requestHash: 'h1', expiresAt } })).toEqual({ created: false, job: a });
+      expect(await store.get(retry.id)).toBeUndefined();
+      await expect(
+        store.create(job({ idempotencyKey: 'key-1' }), { idempotency: { requestHash: 'h2', expiresAt } }),
+      ).rejects.toBeInstanceOf(IdempotencyConflictError);
+      const otherTenant = sampleJob({ tenantId: `${tenant}-2`, idempotencyKey: 'key-1' });
+      expect(await store.create(otherTenant, { idempotency: { requestHash: 'h2', expiresAt } })).toMatchObject({ created: true });
+
+      const old = job({ idempotencyKey: 'key-old' });
+      await store.create(old, { idempotency: { requestHash: 'h', expiresAt: new Date(Date.now() - 1) } });
+      const fresh = job({ idempotencyKey: 'key-old' });
+      expect(await store.create(fresh, { idempotency: { requestHash: 'other', expiresAt } })).toMatchObject({
+        created: true,
+        job: { id: fresh.id },
+      });
+    });
+
+    it('concurrent creates with one idempotency key make one job', async () => {
+      const expiresAt = new Date(Date.now() + hour);
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => store.create(job({ idempotencyKey: 'same' }), { idempotency: { requestHash: 'h', expiresAt } })),
+      );
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.job.id)).size).toBe(1);
+    });
+
+    it('counts active jobs per tenant and finds due jobs for sweepers', async () => {
+      const now = Date.now();
+      const overdue = job({ deadlineAt: new Date(now - 1_000).toISOString() });
+      const later = job({ deadlineAt: new Date(now + hour).toISOString() });
+      const done = job({ status: 'succeeded', deadlineAt: new Date(now - 1_000).toISOString() });
+      for (const j of [overdue, later, done, job({ status: 'running', attempts: 1 })]) await store.create(j);
+      expect(await store.countActive(tenant)).toBe(3);
+      expect(await store.countActive('nobody')).toBe(0);
+      const due = await store.findDue({ status: 'queued', deadlineBefore: new Date(now), limit: 10 });
+      expect(due.map((j) => j.id)).toEqual([overdue.id]);
+      const stale = await store.findDue({ status: 'queued', updatedBefore: new Date('2100-01-01'), limit: 10 });
+      expect(stale.map((j) => j.id).sort()).toEqual([overdue.id, later.id].sort());
+    });
+
+    it('usage: reserve within a limit, refund never below zero', async () => {
+      expect(await store.addUsage(tenant, '2026-01-01', 6, 10)).toEqual({ applied: true, total: 6 });
+      expect(await store.addUsage(tenant, '2026-01-01', 5, 10)).toEqual({ applied: false, total: 6 });
+      expect(await store.addUsage(tenant, '2026-01-01', 4, 10)).toEqual({ applied: true, total: 10 });
+      expect(await store.addUsage(tenant, '2026-01-02', 1, 10)).toEqual({ applied: true, total: 1 });
+      expect(await store.addUsage(tenant, '2026-01-01', -3)).toEqual({ applied: true, total: 7 });
+      expect(await store.addUsage(tenant, '2026-01-01', -30)).toEqual({ applied: true, total: 0 });
+      expect(await store.getUsage(tenant, '2026-01-01')).toBe(0);
+      expect(await store.getUsage(tenant, '2026-01-02')).toBe(1);
+      expect(await store.getUsage('nobody', '2026-01-01')).toBe(0);
+      const concurrent = await Promise.all(Array.from({ length: 30 }, () => store.addUsage(tenant, '2026-01-03', 1, 20)));
+      expect(concurrent.filter((c) => c.applied)).toHaveLength(20);
+      expect(await store.getUsage(tenant, '2026-01-03')).toBe(20);
+    });
+
+    it('keeps everything across close and reopen', async () => {
+      const j = job({ idempotencyKey: 'k' });
+      await store.create(j, { idempotency: { requestHash: 'h', expiresAt: new Date(Date.now() + hour) } });
+      await store.addUsage(tenant, '2026-01-01', 2);
+      await store.close();
+      store = await factory({ dataDir: dir.path });
+      expect(await store.get(j.id)).toEqual(j);
+      expect(await store.getUsage(tenant, '2026-01-01')).toBe(2);
+      expect(
+        await store.create(job({ idempotencyKey: 'k' }), { idempotency: { requestHash: 'h', expiresAt: new Date(Date.now() + hour) } }),
+      ).toMatchObject({ created: false, job: { id: j.id } });
+    });
+
+    it('concurrent writers in several OS processes: each job starts once, the budget is never overspent', async () => {
+      const jobs = Array.from({ length: 40 }, () => sampleJob({ tenantId: 'tenant-a' }));
+      for (const j of jobs) await store.create(j);
+      const ids = jobs.map((j) => j.id);
+      const writers = Array.from({ length: 4 }, () =>
+        TsChild.start(CHILD, { factoryModule: options.factoryModule, dataDir: dir.path, jobIds: ids, reservations: 20, budgetLimit: 50 }),
+      );
+      children.push(...writers);
+      await Promise.all(writers.map((w) => w.waitForLine((l) => l['ready'] === true, 30_000)));
+      writeFileSync(`${dir.path}/go`, '');
+      const results = await Promise.all(writers.map((w) => w.waitForLine((l) => l['done'] === true, 60_000)));
+      const won = results.flatMap((r) => r['won'] as string[]);
+      expect(won.sort()).toEqual([...ids].sort());
+      expect(results.reduce((n, r) => n + (r['reserved'] as number), 0)).toBe(50);
+      expect(await store.getUsage('tenant-a', '2026-01-01')).toBe(50);
+      for (const id of ids) {
+        const j = (await store.get(id)) as Job;
+        expect(j.status).toBe('running');
+        expect(j.attempts).toBe(1);
+        expect(isTerminal(j.status)).toBe(false);
+      }
+    }, 90_000);
+  });
+}
