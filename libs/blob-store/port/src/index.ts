@@ -1,0 +1,4 @@
+export * from './blob-store';
+export * from './errors';
+export * from './blob-key';
+export * from './read-all';
