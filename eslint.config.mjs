@@ -31,6 +31,7 @@ export default [
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'type:app', notDependOnLibsWithTags: ['type:app', 'type:tool', 'type:infra'] },
             // by scope: shared libs depend on shared libs; a port on shared libs;
             // an adapter on its own port and shared libs, never on another adapter
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
