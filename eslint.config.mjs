@@ -41,6 +41,11 @@ export default [
             { sourceTag: 'scope:queue-adapter', onlyDependOnLibsWithTags: ['scope:queue', 'scope:shared'] },
             { sourceTag: 'scope:task-store-adapter', onlyDependOnLibsWithTags: ['scope:task-store', 'scope:shared'] },
             { sourceTag: 'scope:blob-store-adapter', onlyDependOnLibsWithTags: ['scope:blob-store', 'scope:shared'] },
+            // the platform lib is the one place that wires adapters to ports for the apps
+            {
+              sourceTag: 'scope:platform',
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:queue', 'scope:task-store', 'scope:blob-store', 'scope:queue-adapter', 'scope:task-store-adapter', 'scope:blob-store-adapter'],
+            },
           ],
         },
       ],

@@ -40,6 +40,8 @@ export interface DueQuery {
   deadlineBefore?: Date;
   /** Only jobs not changed since before this. */
   updatedBefore?: Date;
+  /** Only jobs changed after this. */
+  updatedAfter?: Date;
   limit: number;
 }
 

@@ -180,6 +180,13 @@ export function describeTaskStoreContract(options: TaskStoreContractOptions): vo
       expect(due.map((j) => j.id)).toEqual([overdue.id]);
       const stale = await store.findDue({ status: 'queued', updatedBefore: new Date('2100-01-01'), limit: 10 });
       expect(stale.map((j) => j.id).sort()).toEqual([overdue.id, later.id].sort());
+      const none = await store.findDue({
+        status: 'queued',
+        updatedBefore: new Date('2100-01-01'),
+        updatedAfter: new Date('2099-01-01'),
+        limit: 10,
+      });
+      expect(none).toEqual([]);
     });
 
     it('usage: reserve within a limit, refund never below zero', async () => {

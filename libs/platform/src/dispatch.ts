@@ -1,0 +1,55 @@
+import type { Job, JobMessage } from '@gpu-jobs/job-contract';
+import type { Queue } from '@gpu-jobs/queue';
+import type { TaskStore } from '@gpu-jobs/task-store';
+
+/** The queue message for a job: references only. */
+export function jobMessage(job: Job, traceparent?: string): JobMessage {
+  const message: JobMessage = {
+    jobId: job.id,
+    tenantId: job.tenantId,
+    model: job.model,
+    lane: job.lane,
+    inputRef: job.inputRef,
+    priority: job.priority,
+    attempt: job.attempts,
+  };
+  if (job.deadlineAt) message.deadline = job.deadlineAt;
+  if (traceparent) message.traceparent = traceparent;
+  return message;
+}
+
+/** Sends the job's message to its lane. The message id is the job id, so a second send is dropped as a duplicate. */
+export async function dispatchJob(queue: Queue, job: Job, traceparent?: string): Promise<void> {
+  await queue.send(job.lane, {
+    messageId: job.id,
+    body: jobMessage(job, traceparent),
+    applicationProperties: { tenantId: job.tenantId, model: job.model, priority: job.priority },
+  });
+}
+
+export interface RedispatchOptions {
+  /** A job queued for less than this may still be on its way; leave it. */
+  olderThanMs: number;
+  /** The queue's duplicate-detection window: only within it is a second send certain to be dropped. */
+  duplicateWindowMs: number;
+  limit?: number;
+}
+
+/**
+ * The other half of "accepted means queued": the gateway stores a job, then sends its message; a crash
+ * between the two leaves a queued job without a message. This pass re-sends the message of every job that
+ * was never started and is still inside the duplicate-detection window, so a message that did go out is
+ * dropped as a duplicate and one that did not is sent now. Run at start-up and then periodically (more
+ * often than the window).
+ */
+export async function redispatchStranded(store: TaskStore, queue: Queue, options: RedispatchOptions, now = Date.now()): Promise<Job[]> {
+  const candidates = await store.findDue({
+    status: 'queued',
+    updatedBefore: new Date(now - options.olderThanMs),
+    updatedAfter: new Date(now - options.duplicateWindowMs + 5_000),
+    limit: options.limit ?? 500,
+  });
+  const stranded = candidates.filter((j) => j.attempts === 0);
+  for (const job of stranded) await dispatchJob(queue, job);
+  return stranded;
+}

@@ -1,0 +1,3 @@
+export * from './platform-config';
+export * from './ports';
+export * from './dispatch';
