@@ -24,7 +24,7 @@ while (!existsSync(go) && Date.now() < until) await new Promise((r) => setTimeou
 
 const won: string[] = [];
 for (const id of args.jobIds) {
-  const r = await applyEvent(store, id, { type: 'start', at: new Date(), workerId: `pid-${process.pid}` }, undefined, 50);
+  const r = await applyEvent(store, id, { type: 'start', at: new Date(), workerId: `pid-${process.pid}` }, { maxTries: 50 });
   if (r.ok) won.push(id);
 }
 let reserved = 0;

@@ -126,6 +126,18 @@ export function describeTaskStoreContract(options: TaskStoreContractOptions): vo
       expect((await store.get(j.id))?.result).toEqual({ text: 'first' });
     });
 
+    it('a guarded writer cannot touch an attempt that is not its own', async () => {
+      const j = job();
+      await store.create(j);
+      const first = await applyEvent(store, j.id, { type: 'start', at: new Date(), workerId: 'w1' });
+      const mine = (x: Job) => x.attempts === (first.ok ? first.job.attempts : -1) && x.workerId === 'w1';
+      await applyEvent(store, j.id, { type: 'fail', at: new Date(), error: { code: 'worker_lost', message: 'lost', retryable: true } });
+      await applyEvent(store, j.id, { type: 'start', at: new Date(), workerId: 'w2' });
+      const late = await applyEvent(store, j.id, { type: 'succeed', at: new Date(), result: 'late' }, { guard: mine });
+      expect(late).toMatchObject({ ok: false, reason: 'stale' });
+      expect(await store.get(j.id)).toMatchObject({ status: 'running', attempts: 2, workerId: 'w2' });
+    });
+
     it('two writers of the same state do not overwrite each other', async () => {
       const j = job();
       await store.create(j);

@@ -1,0 +1,49 @@
+// The GPU worker: serves one lane. Configuration comes from the environment (see worker-config.ts).
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { ConfigError } from '@gpu-jobs/config';
+import { openPorts } from '@gpu-jobs/platform';
+import { loadModelRegistry } from '@gpu-jobs/runners';
+import { PlatformMetrics, createLogger } from '@gpu-jobs/telemetry';
+import { buildProbeServer } from './http/probe-server';
+import { GpuWorker } from './worker';
+import { loadWorkerConfig, type WorkerConfig } from './worker-config';
+
+const log = createLogger('worker');
+
+async function main(config: WorkerConfig): Promise<void> {
+  const metrics = new PlatformMetrics('worker');
+  const models = loadModelRegistry(resolve(config.MODEL_REGISTRY), process.cwd());
+  const ports = await openPorts(config, [config.WORKER_LANE]);
+  const worker = new GpuWorker(config, ports, models, log.child({ workerId: config.WORKER_ID }), metrics);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (why: string) => {
+    stopping ??= (async () => {
+      log.info({ why }, 'stopping');
+      await worker.drain();
+      await server.close();
+      await ports.close();
+      log.info('stopped');
+      process.exit(0);
+    })();
+  };
+  const server = buildProbeServer(worker, metrics, () => stop('POST /admin/drain'));
+  await server.listen({ port: config.PORT, host: config.HOST });
+  const { port } = server.server.address() as AddressInfo;
+  log.info({ port, lane: config.WORKER_LANE }, 'probe server listening; loading models');
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+
+  const started = performance.now();
+  await worker.start();
+  log.info({ startToReadySeconds: (performance.now() - started) / 1000 }, 'accepting work');
+}
+
+try {
+  await main(loadWorkerConfig());
+} catch (err) {
+  if (err instanceof ConfigError) log.fatal(err.message);
+  else log.fatal({ errorName: (err as Error).name, errorMessage: (err as Error).message }, 'the worker could not start');
+  process.exit(1);
+}
