@@ -10,7 +10,7 @@
 // was installed from another package-lock.json, and finally execs the command.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,27 +34,59 @@ function major(version) {
   return Number(version.split('.')[0]);
 }
 
+/**
+ * Runs fn while holding .toolchain/install.lock, so two commands started at once on a fresh checkout
+ * (say `npm start` and `npm run submit`) do not install over each other. mkdir is atomic; a lock left by
+ * a killed process is taken over after ten minutes.
+ */
+function withInstallLock(fn) {
+  const lock = join(root, '.toolchain', 'install.lock');
+  mkdirSync(dirname(lock), { recursive: true });
+  for (let waited = 0; ; waited += 250) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 10 * 60_000) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        // the holder just released it
+      }
+      if (waited % 10_000 === 0) log('waiting for another install to finish');
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 /** Installs node-<os>-<arch>@<wanted> under .toolchain and returns its folder. */
 function ensureNode() {
   const pkg = `node-${process.platform}-${process.arch}`;
   const prefix = join(root, '.toolchain', `node-${wanted}`);
   const home = join(prefix, 'node_modules', pkg);
   const bin = join(home, 'bin', process.platform === 'win32' ? 'node.exe' : 'node');
-  if (!existsSync(bin)) {
-    log(`Node ${process.versions.node} is older than .nvmrc (${wanted}); installing ${pkg}@${wanted} from the npm registry`);
-    mkdirSync(prefix, { recursive: true });
-    writeFileSync(join(prefix, 'package.json'), '{ "private": true }\n');
-    const status = run('npm', [
-      'install',
-      '--prefix',
-      prefix,
-      '--no-save',
-      '--no-package-lock',
-      '--ignore-scripts=false',
-      `${pkg}@${wanted}`,
-    ]);
-    if (status !== 0 || !existsSync(bin)) fail(`installing ${pkg}@${wanted} failed (exit ${status})`);
-  }
+  if (!existsSync(bin))
+    withInstallLock(() => {
+      if (existsSync(bin)) return;
+      log(`Node ${process.versions.node} is older than .nvmrc (${wanted}); installing ${pkg}@${wanted} from the npm registry`);
+      mkdirSync(prefix, { recursive: true });
+      writeFileSync(join(prefix, 'package.json'), '{ "private": true }\n');
+      const status = run('npm', [
+        'install',
+        '--prefix',
+        prefix,
+        '--no-save',
+        '--no-package-lock',
+        '--ignore-scripts=false',
+        `${pkg}@${wanted}`,
+      ]);
+      if (status !== 0 || !existsSync(bin)) fail(`installing ${pkg}@${wanted} failed (exit ${status})`);
+    });
   return home;
 }
 
@@ -67,15 +99,19 @@ function lockHash() {
 function ensureDependencies() {
   const stamp = join(root, 'node_modules', '.toolchain-stamp');
   const hash = lockHash();
-  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) return;
-  const hasLock = existsSync(join(root, 'package-lock.json'));
-  log(`node_modules is ${existsSync(stamp) ? 'stale' : 'missing'}; running npm ${hasLock ? 'ci' : 'install'}`);
-  // onnxruntime-node's postinstall downloads CUDA binaries from outside the npm registry; the CPU
-  // binaries ship inside the package, so skip it (images that want CUDA set this to cuda12).
-  const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: process.env.ONNXRUNTIME_NODE_INSTALL ?? 'skip' };
-  const status = run('npm', [hasLock ? 'ci' : 'install', '--no-fund', '--no-audit'], env);
-  if (status !== 0) fail(`npm ${hasLock ? 'ci' : 'install'} failed (exit ${status})`);
-  writeFileSync(stamp, hash);
+  const fresh = () => existsSync(stamp) && readFileSync(stamp, 'utf8') === hash;
+  if (fresh()) return;
+  withInstallLock(() => {
+    if (fresh()) return;
+    const hasLock = existsSync(join(root, 'package-lock.json'));
+    log(`node_modules is ${existsSync(stamp) ? 'stale' : 'missing'}; running npm ${hasLock ? 'ci' : 'install'}`);
+    // onnxruntime-node's postinstall downloads CUDA binaries from outside the npm registry; the CPU
+    // binaries ship inside the package, so skip it (images that want CUDA set this to cuda12).
+    const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: process.env.ONNXRUNTIME_NODE_INSTALL ?? 'skip' };
+    const status = run('npm', [hasLock ? 'ci' : 'install', '--no-fund', '--no-audit'], env);
+    if (status !== 0) fail(`npm ${hasLock ? 'ci' : 'install'} failed (exit ${status})`);
+    writeFileSync(stamp, hash);
+  });
 }
 
 /** Runs the command as a child, passing stop signals on so `kill <pid>` of this wrapper stops it too. */

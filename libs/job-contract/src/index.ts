@@ -7,3 +7,4 @@ export * from './model-registry';
 export * from './ocr';
 export * from './tensor';
 export * from './validation';
+export * from './api';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
-import { immediate, openDatabase, type SynchronousMode } from '@gpu-jobs/embedded-sqlite';
+import { ChangeSignal, immediate, openDatabase, type SynchronousMode } from '@gpu-jobs/embedded-sqlite';
 import type { Job, JobVersion } from '@gpu-jobs/job-contract';
 import {
   DuplicateJobError,
@@ -54,11 +54,14 @@ function prepareStatements(db: DatabaseSync) {
 export class EmbeddedTaskStore implements TaskStore {
   private readonly db: DatabaseSync;
   private readonly sql: Statements;
+  private readonly path: string;
+  private signal: ChangeSignal | undefined;
   private closed = false;
 
   private constructor(options: EmbeddedTaskStoreOptions) {
+    this.path = join(options.dataDir, 'tasks.db');
     this.db = openDatabase({
-      path: join(options.dataDir, 'tasks.db'),
+      path: this.path,
       migrations: TASK_STORE_MIGRATIONS,
       synchronous: options.synchronous,
     });
@@ -189,9 +192,16 @@ export class EmbeddedTaskStore implements TaskStore {
     return Number(this.sql.keyPrune.run(now.getTime()).changes);
   }
 
+  async waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    this.assertOpen();
+    this.signal ??= new ChangeSignal(this.path); // watched only by processes that wait
+    await this.signal.wait(timeoutMs, signal);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.signal?.close();
     this.db.close();
   }
 

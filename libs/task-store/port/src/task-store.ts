@@ -70,5 +70,10 @@ export interface TaskStore {
    */
   addUsage(tenantId: string, day: string, delta: number, limit?: number): Promise<UsageChange>;
   getUsage(tenantId: string, day: string): Promise<number>;
+  /**
+   * Resolves when any job may have changed (by any process), after `timeoutMs`, or on abort. Long-polls
+   * use it to wake on a status change instead of re-reading in a loop; callers re-read and wait again.
+   */
+  waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }

@@ -216,6 +216,25 @@ export function describeTaskStoreContract(options: TaskStoreContractOptions): vo
       expect(await store.getUsage(tenant, '2026-01-03')).toBe(20);
     });
 
+    it('waitForChange wakes on a write by another client, and otherwise at its timeout', async () => {
+      const j = job();
+      await store.create(j);
+      const other = await factory({ dataDir: dir.path });
+      try {
+        let started = Date.now();
+        await store.waitForChange(150);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+        started = Date.now();
+        const waiting = store.waitForChange(10_000);
+        setTimeout(() => void applyEvent(other, j.id, { type: 'start', at: new Date(), workerId: 'w' }), 100);
+        await waiting;
+        expect(Date.now() - started).toBeLessThan(5_000);
+        expect((await store.get(j.id))?.status).toBe('running');
+      } finally {
+        await other.close();
+      }
+    });
+
     it('keeps everything across close and reopen', async () => {
       const j = job({ idempotencyKey: 'k' });
       await store.create(j, { idempotency: { requestHash: 'h', expiresAt: new Date(Date.now() + hour) } });

@@ -1,0 +1,55 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Ports } from '@gpu-jobs/platform';
+import type { ModelIndex } from '@gpu-jobs/runners';
+import type { PlatformMetrics } from '@gpu-jobs/telemetry';
+import type { TokenVerifier } from '@gpu-jobs/auth';
+import { JobService } from './jobs/job-service';
+import { authenticate } from './plugins/authenticate';
+import { registerOpenApi } from './plugins/openapi';
+import { registerProblemHandler } from './plugins/problem-handler';
+import { registerRequestMetrics } from './plugins/request-metrics';
+import { healthRoutes, type HealthState } from './routes/health-routes';
+import { jobRoutes } from './routes/job-routes';
+import { modelRoutes } from './routes/model-routes';
+
+export interface GatewayDeps {
+  ports: Ports;
+  models: ModelIndex;
+  metrics: PlatformMetrics;
+  verifier: TokenVerifier;
+  health: HealthState;
+  bodyLimitBytes: number;
+  longPollMaxSeconds: number;
+  idempotencyTtlMs: number;
+  logger: FastifyServerOptions['loggerInstance'] | boolean;
+}
+
+/** Builds the gateway: external plugins, then app plugins, then routes; tests call it and use inject(). */
+export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(typeof deps.logger === 'boolean' ? { logger: deps.logger } : { loggerInstance: deps.logger }),
+    bodyLimit: deps.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => crypto.randomUUID(),
+    requestTimeout: 120_000,
+    connectionTimeout: 130_000,
+    keepAliveTimeout: 65_000,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  registerProblemHandler(app);
+  await registerOpenApi(app);
+  registerRequestMetrics(app, deps.metrics);
+  await app.register(healthRoutes(deps.health));
+
+  const service = new JobService(deps.ports, deps.models, deps.metrics, deps.idempotencyTtlMs);
+  await app.register(async (v1) => {
+    v1.addHook('onRequest', authenticate(deps.verifier));
+    await v1.register(jobRoutes(service, { longPollMaxSeconds: deps.longPollMaxSeconds }));
+    await v1.register(modelRoutes(deps.models));
+  });
+  return app;
+}

@@ -1,0 +1,177 @@
+import { createHash } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
+import { ImageInput, TensorInput, TextInput, fieldErrors, isTerminal, type Job, type SubmitJobRequest } from '@gpu-jobs/job-contract';
+import { dispatchJob, type Ports } from '@gpu-jobs/platform';
+import type { ModelIndex, ResolvedModel } from '@gpu-jobs/runners';
+import { IdempotencyConflictError, InvalidCursorError, applyEvent, type JobPage } from '@gpu-jobs/task-store';
+import type { PlatformMetrics } from '@gpu-jobs/telemetry';
+import { ProblemError } from '../problem-error';
+
+export const INPUT_SCHEMAS = { image: ImageInput, text: TextInput, tensor: TensorInput } as const;
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+export interface SubmitResult {
+  job: Job;
+  created: boolean;
+}
+
+/** The gateway's job operations, apart from HTTP. Every read and write is scoped to the caller's tenant. */
+export class JobService {
+  constructor(
+    private readonly ports: Ports,
+    private readonly models: ModelIndex,
+    private readonly metrics: PlatformMetrics,
+    private readonly idempotencyTtlMs: number,
+  ) {}
+
+  /**
+   * Stores the input, then the job, then sends the message. A crash after the job is stored and before the
+   * message is sent is repaired by redispatchStranded, so a job the client was told about is always queued.
+   */
+  async submit(tenantId: string, request: SubmitJobRequest, idempotencyKey?: string, traceparent?: string): Promise<SubmitResult> {
+    const model = this.models.get(request.model);
+    if (!model) throw new ProblemError('model_unknown', `no model named ${request.model}; GET /v1/models lists them`);
+    const input = this.encodeInput(model, request.input as Record<string, unknown>);
+
+    const id = uuidv7();
+    const now = new Date();
+    const job: Job = {
+      id,
+      tenantId,
+      model: model.id,
+      lane: model.lane,
+      status: 'queued',
+      priority: request.priority ?? 'normal',
+      attempts: 0,
+      maxAttempts: model.limits.maxAttempts,
+      inputRef: `inputs/${tenantId}/${id}`,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+    };
+    if (request.deadlineSeconds) job.deadlineAt = new Date(now.getTime() + request.deadlineSeconds * 1000).toISOString();
+    if (request.metadata) job.metadata = request.metadata;
+    if (request.webhook) job.webhook = request.webhook;
+    if (idempotencyKey) job.idempotencyKey = idempotencyKey;
+
+    await this.ports.blobs.put(job.inputRef, input.bytes, { contentType: input.contentType, maxBytes: model.input.maxBytes });
+    let created: SubmitResult;
+    try {
+      created = await this.ports.store.create(
+        job,
+        idempotencyKey
+          ? { idempotency: { requestHash: requestHash(request), expiresAt: new Date(now.getTime() + this.idempotencyTtlMs) } }
+          : {},
+      );
+    } catch (err) {
+      await this.ports.blobs.delete(job.inputRef).catch(() => undefined);
+      if (err instanceof IdempotencyConflictError)
+        throw new ProblemError('idempotency_conflict', 'this Idempotency-Key was used with a different request body');
+      throw err;
+    }
+    if (!created.created) {
+      await this.ports.blobs.delete(job.inputRef).catch(() => undefined);
+      return created;
+    }
+    await dispatchJob(this.ports.queue, job, traceparent);
+    this.metrics.jobsByStatus.inc({ model: job.model, status: 'queued' });
+    return created;
+  }
+
+  async get(tenantId: string, id: string): Promise<Job> {
+    const job = await this.ports.store.get(id, tenantId);
+    if (!job) throw new ProblemError('job_not_found', `no job ${id}`);
+    return job;
+  }
+
+  /** Long-poll: returns as soon as the job is terminal, or after waitSeconds with its state then. */
+  async waitForTerminal(tenantId: string, id: string, waitSeconds: number, signal?: AbortSignal): Promise<Job> {
+    const deadline = Date.now() + waitSeconds * 1000;
+    let job = await this.get(tenantId, id);
+    while (!isTerminal(job.status) && Date.now() < deadline && !signal?.aborted) {
+      await this.ports.store.waitForChange(Math.min(deadline - Date.now(), 5_000), signal);
+      job = await this.get(tenantId, id);
+    }
+    return job;
+  }
+
+  async list(tenantId: string, query: { status?: Job['status']; model?: string; limit: number; cursor?: string }): Promise<JobPage> {
+    try {
+      return await this.ports.store.list({ tenantId, ...query });
+    } catch (err) {
+      if (err instanceof InvalidCursorError)
+        throw new ProblemError('validation_failed', 'the cursor is not one this API returned', {
+          errors: [{ path: '/cursor', message: 'unknown cursor' }],
+        });
+      throw err;
+    }
+  }
+
+  /** Queued: cancelled at once. Running: recorded, and the worker stops between stages. */
+  async cancel(tenantId: string, id: string): Promise<Job> {
+    const r = await applyEvent(this.ports.store, id, { type: 'cancel', at: new Date() }, { tenantId });
+    if (r.ok) {
+      if (r.job.status === 'cancelled') this.metrics.jobsByStatus.inc({ model: r.job.model, status: 'cancelled' });
+      return r.job;
+    }
+    if (r.reason === 'not_found') throw new ProblemError('job_not_found', `no job ${id}`);
+    throw new ProblemError('job_already_finished', `the job is already ${r.job.status}`);
+  }
+
+  async resultStream(tenantId: string, id: string) {
+    const job = await this.get(tenantId, id);
+    if (!job.resultRef) throw new ProblemError('not_found', 'this job has no stored result');
+    return this.ports.blobs.get(job.resultRef);
+  }
+
+  private encodeInput(model: ResolvedModel, input: Record<string, unknown>): { bytes: Buffer; contentType: string } {
+    const schema = INPUT_SCHEMAS[model.input.kind];
+    const errors = fieldErrors(schema, input).map((e) => ({ path: `/input${e.path}`, message: e.message }));
+    if (errors.length > 0) throw new ProblemError('validation_failed', `the input does not fit model ${model.id}`, { errors });
+    if (model.input.kind === 'image') {
+      const text = (input as ImageInput).image.replace(/^data:image\/[a-z]+;base64,/, '');
+      if (text.length % 4 === 1 || !BASE64.test(text)) {
+        throw new ProblemError('validation_failed', 'input.image is not base64', {
+          errors: [{ path: '/input/image', message: 'must be base64' }],
+        });
+      }
+      const bytes = Buffer.from(text, 'base64');
+      this.checkSize(model, bytes.length);
+      return { bytes, contentType: sniffImageType(bytes) };
+    }
+    const bytes = Buffer.from(JSON.stringify(input));
+    this.checkSize(model, bytes.length);
+    return { bytes, contentType: 'application/json' };
+  }
+
+  private checkSize(model: ResolvedModel, size: number): void {
+    if (size > model.input.maxBytes)
+      throw new ProblemError(
+        'payload_too_large',
+        `model ${model.id} takes inputs of at most ${model.input.maxBytes} bytes; this one has ${size}`,
+      );
+  }
+}
+
+function sniffImageType(bytes: Buffer): string {
+  if (bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
+  return 'application/octet-stream';
+}
+
+/** What an idempotency key protects: the request body, canonically serialised (key order does not matter). */
+export function requestHash(request: SubmitJobRequest): string {
+  const canonical = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(canonical)
+      : value && typeof value === 'object'
+        ? Object.fromEntries(
+            Object.keys(value)
+              .sort()
+              .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+          )
+        : value;
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(request)))
+    .digest('hex');
+}

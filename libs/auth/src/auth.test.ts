@@ -1,0 +1,61 @@
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeTempDir } from '@gpu-jobs/testing';
+import { loadOrCreateLocalKeys, signLocalToken } from './local-keys';
+import { AuthError, TokenVerifier } from './token-verifier';
+
+const dir = makeTempDir('auth-');
+afterAll(() => dir.remove());
+const opts = { issuer: 'iss', audience: 'aud', tenantClaim: 'tenant' };
+
+async function setup() {
+  const keys = await loadOrCreateLocalKeys(dir.path);
+  const verifier = new TokenVerifier({ ...opts, clockToleranceSeconds: 5, keys: { jwks: keys.jwks } });
+  return { keys, verifier };
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  const err = await p.catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(AuthError);
+  return (err as AuthError).code;
+}
+
+describe('local issuer and verifier', () => {
+  it('keeps one key pair across calls and accepts its tokens', async () => {
+    const { keys, verifier } = await setup();
+    expect((await loadOrCreateLocalKeys(dir.path)).jwks).toEqual(keys.jwks);
+    const token = await signLocalToken(keys, { ...opts, tenant: 'acme' });
+    expect(await verifier.verify(`Bearer ${token}`)).toEqual({ tenantId: 'acme', subject: 'dev:acme' });
+  });
+
+  it('refuses missing, malformed, expired, wrong-issuer, wrong-audience and foreign-key tokens', async () => {
+    const { keys, verifier } = await setup();
+    expect(await codeOf(verifier.verify(undefined))).toBe('unauthorized');
+    expect(await codeOf(verifier.verify('Basic abc'))).toBe('unauthorized');
+    expect(await codeOf(verifier.verify('Bearer not.a.jwt'))).toBe('unauthorized');
+    expect(await codeOf(verifier.verify(`Bearer ${await signLocalToken(keys, { ...opts, tenant: 'a', ttlSeconds: -60 })}`))).toBe(
+      'token_expired',
+    );
+    expect(await codeOf(verifier.verify(`Bearer ${await signLocalToken(keys, { ...opts, issuer: 'other', tenant: 'a' })}`))).toBe(
+      'unauthorized',
+    );
+    expect(await codeOf(verifier.verify(`Bearer ${await signLocalToken(keys, { ...opts, audience: 'other', tenant: 'a' })}`))).toBe(
+      'unauthorized',
+    );
+    const foreign = await generateKeyPair('ES256', { extractable: true });
+    const forged = await new SignJWT({ tenant: 'a' })
+      .setProtectedHeader({ alg: 'ES256', kid: (keys.jwks.keys[0] as { kid: string }).kid })
+      .setIssuer('iss')
+      .setAudience('aud')
+      .setExpirationTime('1h')
+      .sign(foreign.privateKey);
+    expect(await codeOf(verifier.verify(`Bearer ${forged}`))).toBe('unauthorized');
+    expect(await exportJWK(foreign.publicKey)).toBeDefined();
+  });
+
+  it('needs the tenant claim', async () => {
+    const { keys, verifier } = await setup();
+    const token = await signLocalToken(keys, { ...opts, tenantClaim: 'org', tenant: 'a' });
+    expect(await codeOf(verifier.verify(`Bearer ${token}`))).toBe('unauthorized');
+  });
+});

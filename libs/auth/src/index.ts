@@ -1,0 +1,3 @@
+export * from './local-keys';
+export * from './token-verifier';
+export * from './auth-config';
