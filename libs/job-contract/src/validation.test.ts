@@ -76,7 +76,7 @@ describe('schemas', () => {
         },
       ],
     };
-    expect(fieldErrors(ModelRegistry, registry).map((e) => e.path)).toContain('/models/0');
+    expect(fieldErrors(ModelRegistry, registry)).toContainEqual({ path: '/models/0/limits', message: 'is required' });
   });
 
   it('tensors: shape and data agree', () => {

@@ -38,8 +38,13 @@ export function isValid<T extends TSchema>(schema: T, value: unknown): value is 
 export function fieldErrors(schema: TSchema, value: unknown): FieldError[] {
   const byPath = new Map<string, FieldError>();
   for (const e of validatorFor(schema).Errors(value)) {
-    // a union reports one error per member; the first says enough
-    if (!byPath.has(e.instancePath)) byPath.set(e.instancePath, { path: e.instancePath, message: e.message });
+    // name the missing field itself, not the object that lacks it
+    const missing = e.keyword === 'required' ? (e.params as { requiredProperties?: string[] }).requiredProperties : undefined;
+    const paths = missing?.length ? missing.map((p) => `${e.instancePath}/${p}`) : [e.instancePath];
+    for (const path of paths) {
+      // a union reports one error per member; the first says enough
+      if (!byPath.has(path)) byPath.set(path, { path, message: missing ? 'is required' : e.message });
+    }
   }
   return [...byPath.values()];
 }

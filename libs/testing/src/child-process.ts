@@ -42,9 +42,10 @@ export class TsChild {
     return this.process.pid ?? -1;
   }
 
-  /** Everything the child wrote to stderr, for failure messages. */
+  /** What the child wrote to stderr, and its last stdout lines, for failure messages. */
   get errorOutput(): string {
-    return this.stderr.join('');
+    const recent = this.lines.slice(-5).map((l) => JSON.stringify(l));
+    return `${this.stderr.join('')}\nlast stdout lines:\n${recent.join('\n')}`;
   }
 
   /** Resolves with the first line matching `predicate`; rejects if the child exits first or time runs out. */

@@ -1,3 +1,5 @@
 export * from './workspace';
 export * from './temp-dir';
 export * from './child-process';
+export * from './onnx-models';
+export * from './platform-process';

@@ -1,33 +1,12 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { onnx } from 'onnx-proto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeTempDir, workspaceRoot } from '@gpu-jobs/testing';
+import { makeTempDir, workspaceRoot, writeAddBiasModel } from '@gpu-jobs/testing';
 import { PermanentInputError } from '../errors';
 import { loadModel } from '../loaded-model';
 import { loadModelRegistry, type ResolvedModel } from '../registry/model-registry';
 
 const dir = makeTempDir('tensor-');
 afterAll(() => dir.remove());
-
-/** Builds y = x + [1, 2, 3] for x of shape [n, 3], as an ONNX file, with the ONNX protobuf schema. */
-function buildAddModel(path: string): void {
-  const FLOAT = onnx.TensorProto.DataType.FLOAT;
-  const shape = { dim: [{ dimParam: 'n' }, { dimValue: 3 }] };
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: 'gpu-jobs-test',
-    opsetImport: [{ domain: '', version: 13 }],
-    graph: {
-      name: 'add-bias',
-      node: [{ opType: 'Add', input: ['x', 'bias'], output: ['y'], name: 'add' }],
-      initializer: [{ name: 'bias', dataType: FLOAT, dims: [3], floatData: [1, 2, 3] }],
-      input: [{ name: 'x', type: { tensorType: { elemType: FLOAT, shape } } }],
-      output: [{ name: 'y', type: { tensorType: { elemType: FLOAT, shape } } }],
-    },
-  });
-  writeFileSync(path, onnx.ModelProto.encode(model).finish());
-}
 
 function entry(id: string, path: string): ResolvedModel {
   return {
@@ -48,7 +27,7 @@ const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 describe('tensor runner', () => {
   it('runs a model the test builds, named tensors in and out', async () => {
     const path = join(dir.path, 'add.onnx');
-    buildAddModel(path);
+    writeAddBiasModel(path);
     const model = await loadModel(entry('add', path));
     await model.warmUp();
     const out = await model.run(json({ inputs: [{ name: 'x', datatype: 'float32', shape: [2, 3], data: [0, 0, 0, 10, 20, 30] }] }));
@@ -65,7 +44,7 @@ describe('tensor runner', () => {
     [{ inputs: [] }, /input \/inputs/],
   ])('refuses a mismatched input with a clear reason (%#)', async (input, reason) => {
     const path = join(dir.path, 'add2.onnx');
-    buildAddModel(path);
+    writeAddBiasModel(path);
     const model = await loadModel(entry('add', path));
     const err = await model.run(json(input)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PermanentInputError);

@@ -1,0 +1,128 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { loadOrCreateLocalKeys, signLocalToken, type LocalKeys } from '@gpu-jobs/auth';
+import { PlatformProcess, makeTempDir, workspaceRoot, writeSlowModel } from '@gpu-jobs/testing';
+
+export const FIXTURES = join(workspaceRoot(), 'libs/runners/testdata');
+export const TERMINAL = ['succeeded', 'failed', 'cancelled', 'expired'];
+export const SLOW_WIDTH = 1024;
+
+/** A data directory, a model registry (the repository's OCR model plus a slow tensor model) and the env both apps read. */
+export function makePlatformEnv(extra: Record<string, string> = {}) {
+  const dir = makeTempDir('platform-e2e-');
+  const slowPath = join(dir.path, 'slow.onnx');
+  writeSlowModel(slowPath, SLOW_WIDTH, 600);
+  const registry = JSON.parse(readFileSync(join(workspaceRoot(), 'config/models.json'), 'utf8')) as { models: Record<string, unknown>[] };
+  registry.models.push({
+    id: 'slow',
+    description: 'test: about two seconds of MatMul per job',
+    runner: 'tensor',
+    lane: 'small-gpu',
+    weights: { files: { model: slowPath } },
+    input: { kind: 'tensor', maxBytes: 8 * 1024 * 1024 },
+    limits: { timeoutSeconds: 60, maxAttempts: 3, maxBatch: 1 },
+    costUnits: 1,
+  });
+  const registryPath = join(dir.path, 'models.json');
+  writeFileSync(registryPath, JSON.stringify(registry));
+  const env = {
+    DATA_DIR: dir.path,
+    MODEL_REGISTRY: registryPath,
+    QUEUE_LOCK_SECONDS: '2',
+    WORKER_RECEIVE_WAIT_SECONDS: '1',
+    BODY_LIMIT_BYTES: String(4 * 1024 * 1024),
+    ...extra,
+  };
+  return { dir, env };
+}
+
+/** Input for the slow model: `rows` x SLOW_WIDTH ones. */
+export function slowInput(rows = 512) {
+  return { inputs: [{ name: 'x', datatype: 'float32', shape: [rows, SLOW_WIDTH], data: new Array(rows * SLOW_WIDTH).fill(1) }] };
+}
+
+export function image(name: string): string {
+  return readFileSync(join(FIXTURES, name)).toString('base64');
+}
+
+export async function tokenFor(
+  dataDir: string,
+  tenant: string,
+  overrides: Partial<Parameters<typeof signLocalToken>[1]> = {},
+): Promise<string> {
+  const keys: LocalKeys = await loadOrCreateLocalKeys(dataDir);
+  return signLocalToken(keys, { tenant, issuer: 'gpu-jobs-local', audience: 'gpu-jobs', tenantClaim: 'tenant', ...overrides });
+}
+
+export interface JobView {
+  id: string;
+  status: string;
+  attempts: number;
+  result?: { text?: string; lines?: unknown[]; outputs?: unknown[] };
+  error?: { code: string; message: string };
+  progress?: unknown;
+}
+
+/**
+ * POSTs a body with node:http and resolves with the answer even if the server answers before the upload
+ * ends (as it should for a body over the limit) and the rest of the upload then fails with EPIPE.
+ */
+export function postEarlyAnswer(url: string, headers: Record<string, string>, body: Buffer): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', (err) => setTimeout(() => reject(err), 2_000)); // an answer may still arrive
+    req.end(body);
+  });
+}
+
+/** A client of one gateway for one tenant. */
+export class Client {
+  constructor(
+    readonly gateway: PlatformProcess,
+    readonly token: string,
+  ) {}
+
+  request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    return fetch(this.gateway.url + path, {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
+  }
+
+  async submit(model: string, input: unknown, headers: Record<string, string> = {}): Promise<JobView> {
+    const res = await this.request('POST', '/v1/jobs', { model, input }, headers);
+    if (res.status !== 202) throw new Error(`submit answered ${res.status}: ${await res.text()}`);
+    return (await res.json()) as JobView;
+  }
+
+  async job(id: string): Promise<JobView> {
+    return (await (await this.request('GET', `/v1/jobs/${id}`)).json()) as JobView;
+  }
+
+  /** Long-polls until the job is terminal (bounded by timeoutMs). */
+  async finished(id: string, timeoutMs = 60_000): Promise<JobView> {
+    const until = Date.now() + timeoutMs;
+    let job = await this.job(id);
+    while (!TERMINAL.includes(job.status) && Date.now() < until) {
+      job = (await (await this.request('GET', `/v1/jobs/${id}?wait=10`)).json()) as JobView;
+    }
+    return job;
+  }
+
+  /** Polls until the job reaches `status` (bounded). */
+  async reaches(id: string, status: string, timeoutMs = 30_000): Promise<JobView> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const job = await this.job(id);
+      if (job.status === status || Date.now() > until) return job;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}

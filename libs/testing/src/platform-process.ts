@@ -1,0 +1,61 @@
+import { join } from 'node:path';
+import { TsChild } from './child-process';
+import { workspaceRoot } from './workspace';
+
+/**
+ * A gateway or worker started the way a user starts it (its main.ts in its own process), on a port
+ * the OS picks (PORT=0, read back from its "listening" log line), and stopped by PID.
+ */
+export class PlatformProcess {
+  private constructor(
+    readonly child: TsChild,
+    readonly url: string,
+  ) {}
+
+  static async start(app: 'gateway' | 'worker', env: Record<string, string>, timeoutMs = 60_000): Promise<PlatformProcess> {
+    const child = TsChild.start(
+      join(workspaceRoot(), `apps/${app}/src/main.ts`),
+      {},
+      { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    );
+    try {
+      const line = await child.waitForLine((l) => typeof l['port'] === 'number' && /listening/.test(String(l['msg'])), timeoutMs);
+      const url = `http://127.0.0.1:${line['port'] as number}`;
+      const started = new PlatformProcess(child, url);
+      await started.waitFor('/health/startup', 200, timeoutMs);
+      return started;
+    } catch (err) {
+      await child.stop();
+      throw err;
+    }
+  }
+
+  get pid(): number {
+    return this.child.pid;
+  }
+
+  /** Polls a path until it answers `status` (bounded by timeoutMs). */
+  async waitFor(path: string, status: number, timeoutMs = 30_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    let last = 0;
+    while (Date.now() < until) {
+      try {
+        last = (await fetch(this.url + path)).status;
+        if (last === status) return;
+      } catch {
+        last = -1;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`${this.url}${path} answered ${last}, not ${status}, within ${timeoutMs} ms; stderr: ${this.child.errorOutput}`);
+  }
+
+  /** Log lines (pino JSON) with this message. */
+  logs(msg: string): Record<string, unknown>[] {
+    return this.child.lines.filter((l) => l['msg'] === msg);
+  }
+
+  stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    return this.child.stop(signal);
+  }
+}
