@@ -1,22 +1,34 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 
+/** After the last file event of a burst, one more wake-up this much later (see below). */
+const TRAILING_WAKE_MS = 10;
+
 /**
  * Wakes waiters when the database file changes, whichever process wrote it. SQLite in WAL mode
  * appends every commit to `<file>-wal`, and the kernel reports that write to a directory watch
  * (inotify on Linux), so a waiting receiver sleeps without polling and still sees another process's
- * send at once. Waits are always bounded by the caller, so a missed event (network file systems)
- * costs latency, never a lost wake-up.
+ * send at once. The kernel reports the write of the commit frame, but the writer publishes the commit
+ * in the shared-memory index (`-shm`, mapped, so no event) a moment later: a reader woken by the first
+ * event can still see the old snapshot. So every burst of events is followed by one more wake-up
+ * shortly after. Callers also bound every wait, so a missed event (network file systems) costs
+ * latency, never a lost wake-up.
  */
 export class ChangeSignal {
   private readonly waiters = new Set<() => void>();
   private readonly watcher: FSWatcher | undefined;
+  private changes = 0;
+  private trailing: NodeJS.Timeout | undefined;
 
   constructor(dbPath: string) {
     const prefix = basename(dbPath);
     try {
       this.watcher = watch(dirname(dbPath), { persistent: false }, (_event, file) => {
-        if (file === null || String(file).startsWith(prefix)) this.notify();
+        if (file !== null && !String(file).startsWith(prefix)) return;
+        this.notify();
+        clearTimeout(this.trailing);
+        this.trailing = setTimeout(() => this.notify(), TRAILING_WAKE_MS);
+        this.trailing.unref();
       });
       this.watcher.on('error', () => undefined);
     } catch {
@@ -24,16 +36,28 @@ export class ChangeSignal {
     }
   }
 
+  /**
+   * How many changes this signal has seen. Read it before checking for work and pass it to wait: a
+   * change that lands between the check and the wait then ends the wait at once instead of being missed.
+   */
+  get version(): number {
+    return this.changes;
+  }
+
   /** Wakes every current waiter. Writers in this process call it after a commit. */
   notify(): void {
+    this.changes += 1;
     const current = [...this.waiters];
     this.waiters.clear();
     for (const wake of current) wake();
   }
 
-  /** Resolves at the next change, after `ms`, or when `signal` aborts, whichever is first. */
-  wait(ms: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted || ms <= 0) return Promise.resolve();
+  /**
+   * Resolves at the next change (or at once if there was one since `since`), after `ms`, or when
+   * `signal` aborts, whichever is first.
+   */
+  wait(ms: number, signal?: AbortSignal, since?: number): Promise<void> {
+    if (signal?.aborted || ms <= 0 || (since !== undefined && since !== this.changes)) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -48,6 +72,7 @@ export class ChangeSignal {
   }
 
   close(): void {
+    clearTimeout(this.trailing);
     this.watcher?.close();
     this.notify();
   }

@@ -70,6 +70,16 @@ describe('ChangeSignal', () => {
     writer.close();
   });
 
+  it('a change between reading the version and waiting is not missed', async () => {
+    const signal = new ChangeSignal(tempPath());
+    const seen = signal.version;
+    signal.notify(); // lands after the caller checked for work, before it waits
+    const started = Date.now();
+    await signal.wait(5_000, undefined, seen);
+    expect(Date.now() - started).toBeLessThan(100);
+    signal.close();
+  });
+
   it('a wait ends at its bound or on abort', async () => {
     const signal = new ChangeSignal(tempPath());
     await signal.wait(10);

@@ -25,7 +25,7 @@ export const PlatformConfig = Type.Object({
   QUEUE_MAX_DELIVERY_COUNT: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
   EMBEDDED_SYNCHRONOUS: Type.Enum(['NORMAL', 'FULL'], {
     default: 'NORMAL',
-    description: 'FULL also survives power loss, at a cost per commit',
+    description: 'NORMAL survives any process crash; FULL also survives power loss (fsync per commit and per blob)',
   }),
 });
 export type PlatformConfig = Type.Static<typeof PlatformConfig>;

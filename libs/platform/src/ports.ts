@@ -19,7 +19,8 @@ export async function openPorts(config: PlatformConfig, lanes: readonly string[]
   const dataDir = resolve(config.DATA_DIR);
   const queue = EmbeddedQueue.open({ dataDir, synchronous: config.EMBEDDED_SYNCHRONOUS });
   const store = EmbeddedTaskStore.open({ dataDir, synchronous: config.EMBEDDED_SYNCHRONOUS });
-  const blobs = LocalBlobStore.open({ dataDir });
+  // blobs follow the same durability choice as the SQLite files: fsync only when FULL
+  const blobs = LocalBlobStore.open({ dataDir, fsync: config.EMBEDDED_SYNCHRONOUS === 'FULL' });
   for (const lane of lanes) {
     await queue.ensureQueue(lane, { lockDurationMs: config.QUEUE_LOCK_SECONDS * 1000, maxDeliveryCount: config.QUEUE_MAX_DELIVERY_COUNT });
   }

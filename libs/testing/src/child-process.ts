@@ -38,6 +38,11 @@ export class TsChild {
     return new TsChild(child);
   }
 
+  /** Wraps a process spawned elsewhere (stdout and stderr piped), e.g. a bundle run with plain node. */
+  static attach(child: ChildProcess): TsChild {
+    return new TsChild(child);
+  }
+
   get pid(): number {
     return this.process.pid ?? -1;
   }

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { TsChild } from './child-process';
 import { workspaceRoot } from './workspace';
@@ -18,6 +19,15 @@ export class PlatformProcess {
       {},
       { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     );
+    return PlatformProcess.ready(child, timeoutMs);
+  }
+
+  /** A gateway or worker spawned by the caller (say, a bundle with plain node) with PORT=0 and piped output. */
+  static attach(process: ChildProcess, timeoutMs = 60_000): Promise<PlatformProcess> {
+    return PlatformProcess.ready(TsChild.attach(process), timeoutMs);
+  }
+
+  private static async ready(child: TsChild, timeoutMs: number): Promise<PlatformProcess> {
     try {
       const line = await child.waitForLine((l) => typeof l['port'] === 'number' && /listening/.test(String(l['msg'])), timeoutMs);
       const url = `http://127.0.0.1:${line['port'] as number}`;

@@ -99,6 +99,10 @@ export async function embeddedQueueConsumerProcesses(options: QueueBenchOptions,
     const startedAt = Date.now();
     for (let i = 0; i < options.messages; i += options.batch)
       await queue.send('bench', messageBatch(i, Math.min(options.batch, options.messages - i)));
+    await queue.send(
+      'bench',
+      Array.from({ length: consumers }, (_, c) => ({ messageId: `stop-${c}`, body: { stop: true } })),
+    );
     const reports = await Promise.all(children.map((c) => c.waitForLine((l) => l['done'] === true, 120_000)));
     const total = reports.reduce((n, r) => n + (r['count'] as number), 0);
     if (total !== options.messages) throw new Error(`consumers completed ${total} of ${options.messages}`);

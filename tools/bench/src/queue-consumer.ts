@@ -1,5 +1,6 @@
-// A benchmark consumer process: receives and completes until the queue stays empty, then reports
-// how many messages it took and when it completed the last one.
+// A benchmark consumer process: receives and completes until it takes a stop message (the producer
+// sends one per consumer after the work), then reports how many messages it took and when it
+// completed the last one.
 import { EmbeddedQueue } from '@gpu-jobs/queue-embedded';
 
 const { dataDir, queueName, batch } = JSON.parse(process.argv[2] ?? '{}') as { dataDir: string; queueName: string; batch: number };
@@ -9,14 +10,20 @@ print({ ready: true });
 
 let count = 0;
 let lastCompleteAt = 0;
-let empty = 0;
-const giveUpAt = Date.now() + 60_000;
-while (count > 0 ? empty < 2 : Date.now() < giveUpAt) {
-  const got = await queue.receive(queueName, { maxMessages: batch, maxWaitTimeMs: 200 });
-  empty = got.length === 0 ? empty + 1 : 0;
-  for (const m of got) await queue.complete(m);
-  if (got.length > 0) {
-    count += got.length;
+let stopped = false;
+const giveUpAt = Date.now() + 120_000;
+while (!stopped && Date.now() < giveUpAt) {
+  const got = await queue.receive(queueName, { maxMessages: batch, maxWaitTimeMs: 1_000 });
+  for (const m of got) {
+    if ((m.body as { stop?: boolean }).stop) {
+      // one stop each: a second one in the same batch goes back for another consumer
+      if (stopped) await queue.abandon(m);
+      else await queue.complete(m);
+      stopped = true;
+      continue;
+    }
+    await queue.complete(m);
+    count += 1;
     lastCompleteAt = Date.now();
   }
 }

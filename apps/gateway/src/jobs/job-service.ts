@@ -89,8 +89,12 @@ export class JobService {
     const deadline = Date.now() + waitSeconds * 1000;
     let job = await this.get(tenantId, id);
     while (!isTerminal(job.status) && Date.now() < deadline && !signal?.aborted) {
-      await this.ports.store.waitForChange(Math.min(deadline - Date.now(), 5_000), signal);
-      job = await this.get(tenantId, id);
+      const next = await this.ports.store.waitForJobChange(id, job.updatedAt, deadline - Date.now(), {
+        tenantId,
+        ...(signal ? { signal } : {}),
+      });
+      if (!next) throw new ProblemError('job_not_found', `no job ${id}`);
+      job = next;
     }
     return job;
   }

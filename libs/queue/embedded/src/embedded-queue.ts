@@ -124,6 +124,7 @@ export class EmbeddedQueue implements Queue {
 
     for (;;) {
       if (stop.aborted) return [];
+      const seen = this.signal.version; // before looking, so a send right after the look still wakes us
       const got = this.tryReceive(queueName, settings, subQueue, deadLetter, max);
       if (got.length > 0) return got;
       const now = Date.now();
@@ -131,7 +132,7 @@ export class EmbeddedQueue implements Queue {
       // sleep until a write anywhere, the next scheduled message or lock expiry, or the deadline
       const next = (this.sql.nextAvailable.get(queueName, deadLetter, now) as { t: number | null }).t;
       const sleep = Math.min(deadline - now, next === null ? Infinity : next - now, this.maxSleepMs);
-      await this.signal.wait(Math.max(1, sleep), stop);
+      await this.signal.wait(Math.max(1, sleep), stop, seen);
     }
   }
 

@@ -25,6 +25,9 @@ export interface EmbeddedTaskStoreOptions {
 
 type Statements = ReturnType<typeof prepareStatements>;
 
+/** Upper bound of one sleep in waitForJobChange, in case a file-change event is missed. */
+const MAX_SLEEP_MS = 1_000;
+
 function prepareStatements(db: DatabaseSync) {
   return {
     insert: db.prepare(
@@ -192,10 +195,22 @@ export class EmbeddedTaskStore implements TaskStore {
     return Number(this.sql.keyPrune.run(now.getTime()).changes);
   }
 
-  async waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  async waitForJobChange(
+    id: string,
+    sinceUpdatedAt: string,
+    timeoutMs: number,
+    options: { tenantId?: string; signal?: AbortSignal } = {},
+  ): Promise<Job | undefined> {
     this.assertOpen();
     this.signal ??= new ChangeSignal(this.path); // watched only by processes that wait
-    await this.signal.wait(timeoutMs, signal);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const seen = this.signal.version; // before reading, so a write right after the read still wakes us
+      const job = await this.get(id, options.tenantId);
+      const remaining = deadline - Date.now();
+      if (!job || job.updatedAt !== sinceUpdatedAt || remaining <= 0 || options.signal?.aborted || this.closed) return job;
+      await this.signal.wait(Math.min(remaining, MAX_SLEEP_MS), options.signal, seen);
+    }
   }
 
   async close(): Promise<void> {

@@ -71,9 +71,15 @@ export interface TaskStore {
   addUsage(tenantId: string, day: string, delta: number, limit?: number): Promise<UsageChange>;
   getUsage(tenantId: string, day: string): Promise<number>;
   /**
-   * Resolves when any job may have changed (by any process), after `timeoutMs`, or on abort. Long-polls
-   * use it to wake on a status change instead of re-reading in a loop; callers re-read and wait again.
+   * Waits until the job's updatedAt differs from `sinceUpdatedAt` (a write by any process), `timeoutMs`
+   * passes, or `signal` aborts, and returns the job as it then is (undefined if it does not exist or is
+   * another tenant's). Long-polls use it to wake on a status change without re-reading in a loop.
    */
-  waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  waitForJobChange(
+    id: string,
+    sinceUpdatedAt: string,
+    timeoutMs: number,
+    options?: { tenantId?: string; signal?: AbortSignal },
+  ): Promise<Job | undefined>;
   close(): Promise<void>;
 }

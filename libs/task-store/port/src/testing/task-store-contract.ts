@@ -216,20 +216,24 @@ export function describeTaskStoreContract(options: TaskStoreContractOptions): vo
       expect(await store.getUsage(tenant, '2026-01-03')).toBe(20);
     });
 
-    it('waitForChange wakes on a write by another client, and otherwise at its timeout', async () => {
+    it('waitForJobChange wakes on a write by another client, and otherwise returns at its timeout', async () => {
       const j = job();
       await store.create(j);
       const other = await factory({ dataDir: dir.path });
       try {
         let started = Date.now();
-        await store.waitForChange(150);
+        expect(await store.waitForJobChange(j.id, j.updatedAt, 150)).toEqual(j);
         expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+        expect(await store.waitForJobChange(j.id, j.updatedAt, 150, { tenantId: 'someone-else' })).toBeUndefined();
         started = Date.now();
-        const waiting = store.waitForChange(10_000);
+        const waiting = store.waitForJobChange(j.id, j.updatedAt, 10_000);
         setTimeout(() => void applyEvent(other, j.id, { type: 'start', at: new Date(), workerId: 'w' }), 100);
-        await waiting;
+        expect(await waiting).toMatchObject({ status: 'running' });
         expect(Date.now() - started).toBeLessThan(5_000);
-        expect((await store.get(j.id))?.status).toBe('running');
+        // already changed: returns at once
+        started = Date.now();
+        expect(await store.waitForJobChange(j.id, j.updatedAt, 10_000)).toMatchObject({ status: 'running' });
+        expect(Date.now() - started).toBeLessThan(1_000);
       } finally {
         await other.close();
       }
