@@ -1,7 +1,7 @@
 // The platform as a user runs it: the gateway and a worker in their own processes, on loopback.
 import { PlatformProcess } from '@gpu-jobs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, image, makePlatformEnv, postEarlyAnswer, slowInput, tokenFor, type JobView } from './harness';
+import { Client, image, makePlatformEnv, postOversize, slowInput, tokenFor, type JobView } from './harness';
 
 describe('the platform on one machine', () => {
   const { dir, env } = makePlatformEnv();
@@ -82,11 +82,10 @@ describe('the platform on one machine', () => {
   });
 
   it('bad requests: oversize body 413, unknown model 422, not JSON 400, schema mismatch 400 naming the field', async () => {
-    const body = Buffer.from(JSON.stringify({ model: 'ocr-en', input: { image: 'A'.repeat(5 * 1024 * 1024) } }));
-    const big = await postEarlyAnswer(
+    const big = await postOversize(
       `${gateway.url}/v1/jobs`,
       { authorization: `Bearer ${acme.token}`, 'content-type': 'application/json' },
-      body,
+      5 * 1024 * 1024,
     );
     expect(big.status).toBe(413);
     expect(JSON.parse(big.body)).toMatchObject({ code: 'payload_too_large' });

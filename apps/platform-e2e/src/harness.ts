@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { loadOrCreateLocalKeys, signLocalToken, type LocalKeys } from '@gpu-jobs/auth';
 import { PlatformProcess, makeTempDir, workspaceRoot, writeSlowModel } from '@gpu-jobs/testing';
@@ -65,19 +65,36 @@ export interface JobView {
 }
 
 /**
- * POSTs a body with node:http and resolves with the answer even if the server answers before the upload
- * ends (as it should for a body over the limit) and the rest of the upload then fails with EPIPE.
+ * Declares a body of `declaredBytes` and sends only its first kilobyte over a raw socket, then reads the
+ * answer: a server that checks Content-Length answers 413 at once, and the test never races the upload
+ * against the server closing the connection.
  */
-export function postEarlyAnswer(url: string, headers: Record<string, string>, body: Buffer): Promise<{ status: number; body: string }> {
+export function postOversize(
+  url: string,
+  headers: Record<string, string>,
+  declaredBytes: number,
+): Promise<{ status: number; body: string }> {
+  const { hostname, port, pathname } = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    const socket = connect(Number(port), hostname);
+    let raw = '';
+    const timer = setTimeout(() => (socket.destroy(), reject(new Error(`no answer; got ${JSON.stringify(raw)}`))), 10_000);
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (raw += chunk));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const [head = '', body = ''] = raw.split('\r\n\r\n');
+      resolve({ status: Number(head.split(' ')[1]), body });
     });
-    req.on('error', (err) => setTimeout(() => reject(err), 2_000)); // an answer may still arrive
-    req.end(body);
+    socket.on('error', () => undefined); // the server may close while we write; the answer is what counts
+    const lines = [
+      `POST ${pathname} HTTP/1.1`,
+      `host: ${hostname}:${port}`,
+      `content-length: ${declaredBytes}`,
+      'connection: close',
+      ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+    ];
+    socket.write(lines.join('\r\n') + '\r\n\r\n' + '{"model":"ocr-en","input":{"image":"' + 'A'.repeat(1024));
   });
 }
 

@@ -53,6 +53,16 @@ describe('local issuer and verifier', () => {
     expect(await exportJWK(foreign.publicKey)).toBeDefined();
   });
 
+  it('remembers a verified token, but never past its expiry', async () => {
+    const keys = await loadOrCreateLocalKeys(dir.path);
+    const verifier = new TokenVerifier({ ...opts, clockToleranceSeconds: 0, keys: { jwks: keys.jwks } });
+    const token = await signLocalToken(keys, { ...opts, tenant: 'acme', ttlSeconds: 1 });
+    expect((await verifier.verify(`Bearer ${token}`)).tenantId).toBe('acme');
+    expect((await verifier.verify(`Bearer ${token}`)).tenantId).toBe('acme');
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(await codeOf(verifier.verify(`Bearer ${token}`))).toBe('token_expired');
+  });
+
   it('needs the tenant claim', async () => {
     const { keys, verifier } = await setup();
     const token = await signLocalToken(keys, { ...opts, tenantClaim: 'org', tenant: 'a' });

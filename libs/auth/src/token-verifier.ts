@@ -26,8 +26,18 @@ export interface Caller {
 }
 
 /** Verifies bearer tokens: signature against the JWKS, issuer, audience, expiry; the tenant from a claim. */
+/** Verified tokens are remembered this long at most (and never past their expiry). */
+const CACHE_TTL_MS = 60_000;
+const CACHE_MAX_ENTRIES = 10_000;
+
 export class TokenVerifier {
   private readonly getKey: JWTVerifyGetKey;
+  /**
+   * Clients send the same token with every request; verifying an ES256/RS256 signature each time costs
+   * more than the rest of a submit. A verified token is remembered briefly (bounded count and time,
+   * never past `exp`), so a revoked signing key stops working within a minute.
+   */
+  private readonly verified = new Map<string, { caller: Caller; until: number }>();
 
   constructor(private readonly options: VerifierOptions) {
     this.getKey =
@@ -40,8 +50,15 @@ export class TokenVerifier {
     if (!authorization) throw new AuthError('unauthorized', 'send Authorization: Bearer <token>');
     const match = /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(authorization.trim());
     if (!match) throw new AuthError('unauthorized', 'the Authorization header is not a bearer token');
+    const token = match[1] as string;
+    const cached = this.verified.get(token);
+    if (cached && cached.until > Date.now()) return cached.caller;
+    return this.verifyToken(token);
+  }
+
+  private async verifyToken(token: string): Promise<Caller> {
     try {
-      const { payload } = await jwtVerify(match[1] as string, this.getKey, {
+      const { payload } = await jwtVerify(token, this.getKey, {
         issuer: this.options.issuer,
         audience: this.options.audience,
         clockTolerance: this.options.clockToleranceSeconds,
@@ -51,7 +68,11 @@ export class TokenVerifier {
       if (typeof tenant !== 'string' || tenant.length === 0 || tenant.length > 128) {
         throw new AuthError('unauthorized', `the token has no ${this.options.tenantClaim} claim naming a tenant`);
       }
-      return payload.sub ? { tenantId: tenant, subject: payload.sub } : { tenantId: tenant };
+      const caller: Caller = payload.sub ? { tenantId: tenant, subject: payload.sub } : { tenantId: tenant };
+      const until = Math.min(Date.now() + CACHE_TTL_MS, (payload.exp as number) * 1000);
+      if (this.verified.size >= CACHE_MAX_ENTRIES) this.verified.delete(this.verified.keys().next().value as string);
+      this.verified.set(token, { caller, until });
+      return caller;
     } catch (err) {
       if (err instanceof AuthError) throw err;
       if (err instanceof errors.JWTExpired) throw new AuthError('token_expired', 'the token has expired');

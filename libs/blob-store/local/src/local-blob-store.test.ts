@@ -26,6 +26,23 @@ describe('LocalBlobStore', () => {
     expect((await store.head('snap'))?.size).toBe(10);
   });
 
+  it('keeps small blobs as rows and large ones as files, and a key can move between them', async () => {
+    const store = LocalBlobStore.open({ dataDir: dir.path });
+    const files = () => readdirSync(join(dir.path, 'blobs', 'objects')).length;
+    const before = files();
+    await store.put('moves', Buffer.alloc(100, 1), { contentType: 'a/small' });
+    expect(files()).toBe(before);
+    await store.put('moves', Buffer.alloc(400_000, 2), { contentType: 'a/large' });
+    expect(files()).toBe(before + 1);
+    expect(await store.head('moves')).toMatchObject({ size: 400_000, contentType: 'a/large' });
+    await store.put('moves', Buffer.alloc(10, 3), { contentType: 'a/small' });
+    expect(files()).toBe(before);
+    expect((await readAll((await store.get('moves')).body)).equals(Buffer.alloc(10, 3))).toBe(true);
+    expect(await store.delete('moves')).toBe(true);
+    expect(await store.exists('moves')).toBe(false);
+    await store.close();
+  });
+
   it('leaves no temp files after failed writes, and sweeps old ones', async () => {
     const store = LocalBlobStore.open({ dataDir: dir.path });
     await expect(

@@ -54,6 +54,13 @@ export function describeBlobStoreContract(options: BlobStoreContractOptions): vo
       expect(await store.exists(`${prefix}/a.bin`)).toBe(true);
     });
 
+    it('stores a large buffer (megabytes) intact', async () => {
+      const data = randomBytes(3 * 1024 * 1024 + 7);
+      const meta = await store.put(`${prefix}/large.bin`, data, { contentType: 'application/octet-stream' });
+      expect(meta).toMatchObject({ size: data.length, sha256: sha256(data) });
+      expect((await readAll((await store.get(`${prefix}/large.bin`)).body)).equals(data)).toBe(true);
+    });
+
     it('stores a stream', async () => {
       const chunks = [Buffer.from('hello '), Buffer.from('streaming '), Buffer.from('world')];
       const meta = await store.put(`${prefix}/s.txt`, Readable.from(chunks), { contentType: 'text/plain' });

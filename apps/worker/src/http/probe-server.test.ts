@@ -1,0 +1,26 @@
+import { PlatformMetrics } from '@gpu-jobs/telemetry';
+import { describe, expect, it } from 'vitest';
+import type { GpuWorker, WorkerState } from '../worker';
+import { buildProbeServer } from './probe-server';
+
+describe('worker probe server', () => {
+  it('startup, readiness and liveness follow the worker state; drain answers 202 and is handed on', async () => {
+    const worker = { state: 'starting' as WorkerState, loadSeconds: {} as Record<string, number> };
+    let drains = 0;
+    const app = buildProbeServer(worker as unknown as GpuWorker, new PlatformMetrics('worker-test'), () => (drains += 1));
+    const status = async (url: string) => (await app.inject({ method: 'GET', url })).statusCode;
+
+    expect([await status('/health/startup'), await status('/health/ready'), await status('/health/live')]).toEqual([503, 503, 200]);
+    worker.state = 'ready';
+    worker.loadSeconds = { 'ocr-en': 0.4 };
+    expect([await status('/health/startup'), await status('/health/ready'), await status('/health/live')]).toEqual([200, 200, 200]);
+    expect((await app.inject({ method: 'GET', url: '/health/startup' })).json()).toMatchObject({ loadSeconds: { 'ocr-en': 0.4 } });
+    const drain = await app.inject({ method: 'POST', url: '/admin/drain' });
+    expect(drain.statusCode).toBe(202);
+    expect(drains).toBe(1);
+    worker.state = 'draining';
+    expect([await status('/health/ready'), await status('/health/live')]).toEqual([503, 200]);
+    expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toContain('jobs_in_flight');
+    await app.close();
+  });
+});
