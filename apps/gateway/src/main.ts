@@ -1,7 +1,7 @@
 // The gateway: the public API. Configuration comes from the environment (see gateway-config.ts).
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { ConfigError } from '@gpu-jobs/config';
+import { startOrExit } from '@gpu-jobs/config';
 import { openPorts, redispatchStranded } from '@gpu-jobs/platform';
 import { loadModelRegistry } from '@gpu-jobs/runners';
 import { PlatformMetrics, createLogger } from '@gpu-jobs/telemetry';
@@ -82,10 +82,4 @@ async function main(config: GatewayConfig): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT'));
 }
 
-try {
-  await main(loadGatewayConfig());
-} catch (err) {
-  if (err instanceof ConfigError) log.fatal(err.message);
-  else log.fatal({ errorName: (err as Error).name, errorMessage: (err as Error).message }, 'the gateway could not start');
-  process.exit(1);
-}
+await startOrExit(log, 'gateway', loadGatewayConfig, main);

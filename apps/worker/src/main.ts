@@ -1,7 +1,7 @@
 // The GPU worker: serves one lane. Configuration comes from the environment (see worker-config.ts).
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { ConfigError } from '@gpu-jobs/config';
+import { startOrExit } from '@gpu-jobs/config';
 import { openPorts } from '@gpu-jobs/platform';
 import { loadModelRegistry } from '@gpu-jobs/runners';
 import { PlatformMetrics, createLogger } from '@gpu-jobs/telemetry';
@@ -40,10 +40,4 @@ async function main(config: WorkerConfig): Promise<void> {
   log.info({ startToReadySeconds: (performance.now() - started) / 1000 }, 'accepting work');
 }
 
-try {
-  await main(loadWorkerConfig());
-} catch (err) {
-  if (err instanceof ConfigError) log.fatal(err.message);
-  else log.fatal({ errorName: (err as Error).name, errorMessage: (err as Error).message }, 'the worker could not start');
-  process.exit(1);
-}
+await startOrExit(log, 'worker', loadWorkerConfig, main);

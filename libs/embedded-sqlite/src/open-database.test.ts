@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { TsChild } from '@gpu-jobs/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChangeSignal } from './change-signal';
 import { SchemaVersionError, immediate, openDatabase } from './open-database';
@@ -41,6 +42,37 @@ describe('openDatabase', () => {
     expect(() => openDatabase({ path, migrations: v1 })).toThrow(SchemaVersionError);
     expect(() => openDatabase({ path, migrations: v1 })).toThrow(/schema version 2, but this build supports up to 1/);
   });
+
+  it('several processes can create the same new file at once', async () => {
+    const script = join(dirname(tempPath()), 'open.mts');
+    writeFileSync(
+      script,
+      `import { existsSync } from 'node:fs';
+       import { openDatabase } from '@gpu-jobs/embedded-sqlite';
+       const { path } = JSON.parse(process.argv[2] ?? '{}');
+       console.log(JSON.stringify({ ready: true }));
+       const until = Date.now() + 20_000;
+       while (!existsSync(path + '.go') && Date.now() < until) await new Promise((r) => setTimeout(r, 1));
+       const db = openDatabase({ path, migrations: ['CREATE TABLE a (x INTEGER)', 'CREATE TABLE b (y INTEGER)'] });
+       db.prepare('INSERT INTO a (x) VALUES (1)').run();
+       console.log(JSON.stringify({ opened: true }));
+       db.close();`,
+    );
+    for (let round = 0; round < 5; round++) {
+      const path = tempPath(); // a new file each round: creating it is the race
+      const children = Array.from({ length: 4 }, () => TsChild.start(script, { path }));
+      try {
+        await Promise.all(children.map((c) => c.waitForLine((l) => l['ready'] === true, 30_000)));
+        writeFileSync(`${path}.go`, ''); // all open at once
+        await Promise.all(children.map((c) => c.waitForLine((l) => l['opened'] === true, 30_000)));
+      } finally {
+        await Promise.all(children.map((c) => c.stop()));
+      }
+      const db = openDatabase({ path, migrations: ['CREATE TABLE a (x INTEGER)', 'CREATE TABLE b (y INTEGER)'] });
+      expect(db.prepare('SELECT count(*) AS n FROM a').get()).toEqual({ n: 4 });
+      db.close();
+    }
+  }, 90_000);
 
   it('rolls back a failed transaction', () => {
     const db = openDatabase({ path: tempPath(), migrations: v1 });

@@ -31,21 +31,40 @@ export interface OpenDatabaseOptions {
   busyTimeoutMs?: number;
 }
 
-/** Opens (creating if needed) a WAL-mode database and brings its schema up to date. */
+/**
+ * Opens (creating if needed) a WAL-mode database and brings its schema up to date. Several processes may
+ * open a new file at the same moment (`npm start` starts the gateway and a worker together): switching a
+ * new file to WAL takes an exclusive lock and fails with SQLITE_BUSY instead of waiting, so the set-up is
+ * retried until the busy timeout.
+ */
 export function openDatabase(options: OpenDatabaseOptions): DatabaseSync {
   mkdirSync(dirname(options.path), { recursive: true });
-  const db = new DatabaseSync(options.path);
-  try {
-    db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 10_000)}`);
-    db.exec('PRAGMA journal_mode = WAL');
-    db.exec(`PRAGMA synchronous = ${options.synchronous ?? 'NORMAL'}`);
-    db.exec('PRAGMA foreign_keys = ON');
-    migrate(db, options.path, options.migrations);
-    return db;
-  } catch (err) {
-    db.close();
-    throw err;
+  const busyTimeoutMs = Math.trunc(options.busyTimeoutMs ?? 10_000);
+  const giveUpAt = Date.now() + busyTimeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    const db = new DatabaseSync(options.path);
+    try {
+      db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec(`PRAGMA synchronous = ${options.synchronous ?? 'NORMAL'}`);
+      db.exec('PRAGMA foreign_keys = ON');
+      migrate(db, options.path, options.migrations);
+      return db;
+    } catch (err) {
+      db.close();
+      if (!isBusy(err) || Date.now() >= giveUpAt) throw err;
+      sleepSync(Math.min(200, 10 * attempt));
+    }
   }
+}
+
+function isBusy(err: unknown): boolean {
+  return /database is locked|SQLITE_BUSY/i.test((err as Error)?.message ?? '');
+}
+
+/** Start-up only: blocks this thread briefly before the next attempt. */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function schemaVersion(db: DatabaseSync): number {
