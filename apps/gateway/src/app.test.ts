@@ -123,6 +123,16 @@ describe('gateway (inject)', () => {
         'payload_too_large',
       ],
       [{ method: 'GET', url: '/v1/jobs?cursor=garbage', headers: { authorization: auth } }, 400, 'validation_failed'],
+      [
+        {
+          method: 'POST',
+          url: '/v1/jobs',
+          headers: { authorization: auth },
+          payload: { model: 'text-detection-map', input: { inputs: [{ name: 'x', datatype: 'int64', shape: [1, 3, 32, 32], data: [] }] } },
+        },
+        422,
+        'input_invalid',
+      ],
       [{ method: 'GET', url: '/v1/jobs?limit=1000', headers: { authorization: auth } }, 400, 'validation_failed'],
     ];
     for (const [request, status, code] of cases) {

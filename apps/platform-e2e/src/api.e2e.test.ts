@@ -103,6 +103,17 @@ describe('the platform on one machine', () => {
     expect(((await badInput.json()) as { errors: { path: string }[] }).errors.map((e) => e.path)).toContain('/input/image');
   });
 
+  it('a tensor model: requests are checked against its declared inputs (422), a matching one runs', async () => {
+    const wrong = await acme.request('POST', '/v1/jobs', {
+      model: 'slow',
+      input: { inputs: [{ name: 'x', datatype: 'float32', shape: [1, 3], data: [1, 2, 3] }] },
+    });
+    expect(wrong.status).toBe(422);
+    expect(await wrong.json()).toMatchObject({ code: 'input_invalid', detail: expect.stringContaining('dimension 1 must be 1024') });
+    const done = await acme.finished((await acme.submit('slow', slowInput(2))).id);
+    expect(done).toMatchObject({ status: 'succeeded', result: { outputs: [{ name: 'y', datatype: 'float32', shape: [2, 1] }] } });
+  });
+
   it('idempotent submission: same key and body -> the same job; same key, other body -> 409', async () => {
     const headers = { 'idempotency-key': 'order-7781' };
     const first = await acme.request('POST', '/v1/jobs', { model: 'ocr-en', input: { image: image('page.png') } }, headers);

@@ -20,7 +20,7 @@ export function makePlatformEnv(extra: Record<string, string> = {}) {
     runner: 'tensor',
     lane: 'small-gpu',
     weights: { files: { model: slowPath } },
-    input: { kind: 'tensor', maxBytes: 8 * 1024 * 1024 },
+    input: { kind: 'tensor', maxBytes: 8 * 1024 * 1024, tensors: [{ name: 'x', datatype: 'float32', shape: ['n', SLOW_WIDTH] }] },
     limits: { timeoutSeconds: 60, maxAttempts: 3, maxBatch: 1 },
     costUnits: 1,
   });

@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import { JobError, JobProgress, Metadata, Webhook, type Job } from './job';
 import { JobStatus, Priority } from './job-status';
-import { INPUT_KINDS } from './model-registry';
+import { INPUT_KINDS, TensorSpec } from './model-registry';
 
 /** Public API v1 request and response bodies. The gateway's routes use these, so the OpenAPI document is them. */
 
@@ -72,6 +72,7 @@ export const ModelView = Type.Object(
       kind: Type.Enum(INPUT_KINDS),
       maxBytes: Type.Integer(),
       schema: Type.Unknown({ description: 'JSON Schema of `input`' }),
+      tensors: Type.Optional(Type.Array(TensorSpec, { description: 'tensor models: the inputs the model takes' })),
     }),
     limits: Type.Object({ timeoutSeconds: Type.Integer(), maxAttempts: Type.Integer() }),
   },

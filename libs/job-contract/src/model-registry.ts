@@ -1,4 +1,16 @@
 import Type from 'typebox';
+import { TensorDatatype } from './tensor';
+
+/** A declared model input: fixed dimensions as numbers, dynamic ones by name (e.g. "batch"). */
+export const TensorSpec = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    datatype: TensorDatatype,
+    shape: Type.Array(Type.Union([Type.Integer({ minimum: 1 }), Type.String({ minLength: 1 })]), { maxItems: 8 }),
+  },
+  { title: 'TensorSpec', additionalProperties: false },
+);
+export type TensorSpec = Type.Static<typeof TensorSpec>;
 
 export const RUNNER_KINDS = ['ocr', 'tensor'] as const;
 export const INPUT_KINDS = ['image', 'text', 'tensor'] as const;
@@ -24,6 +36,13 @@ export const ModelEntry = Type.Object(
       {
         kind: Type.Enum(INPUT_KINDS),
         maxBytes: Type.Integer({ minimum: 1, description: 'largest accepted input, after base64 decoding' }),
+        tensors: Type.Optional(
+          Type.Array(TensorSpec, {
+            minItems: 1,
+            description:
+              'tensor models: the inputs the model declares; the gateway checks requests against them and the worker checks them against the model file',
+          }),
+        ),
       },
       { additionalProperties: false },
     ),

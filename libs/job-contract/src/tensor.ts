@@ -25,6 +25,34 @@ export type TensorInput = Type.Static<typeof TensorInput>;
 export const TensorOutput = Type.Object({ outputs: Type.Array(NamedTensor) }, { title: 'TensorOutput' });
 export type TensorOutput = Type.Static<typeof TensorOutput>;
 
+/**
+ * Why a request does not fit the declared inputs, or undefined when it does: every declared input
+ * present with its datatype, rank and fixed dimensions, no undeclared input, and as many values as the
+ * shape says.
+ */
+export function tensorMismatch(
+  input: TensorInput,
+  specs: readonly { name: string; datatype: string; shape: readonly (number | string)[] }[],
+): string | undefined {
+  const given = new Map(input.inputs.map((t) => [t.name, t]));
+  for (const spec of specs) {
+    const t = given.get(spec.name);
+    if (!t) return `input ${spec.name} is missing`;
+    if (t.datatype !== spec.datatype) return `input ${spec.name} must be ${spec.datatype}, got ${t.datatype}`;
+    if (t.shape.length !== spec.shape.length) return `input ${spec.name} must have rank ${spec.shape.length}, got ${t.shape.length}`;
+    for (let i = 0; i < spec.shape.length; i++) {
+      const dim = spec.shape[i];
+      if (typeof dim === 'number' && dim > 0 && t.shape[i] !== dim)
+        return `input ${spec.name} dimension ${i} must be ${dim}, got ${t.shape[i]}`;
+    }
+    if (!tensorSizeMatches(t)) return `input ${spec.name} has ${t.data.length} values for shape [${t.shape.join(', ')}]`;
+  }
+  for (const name of given.keys()) {
+    if (!specs.some((s) => s.name === name)) return `the model has no input named ${name}`;
+  }
+  return undefined;
+}
+
 /** Whether `data` holds exactly as many elements as `shape` says. The schema cannot express this. */
 export function tensorSizeMatches(t: NamedTensor): boolean {
   return t.shape.reduce((n, d) => n * d, 1) === t.data.length;

@@ -1,9 +1,9 @@
 import { TensorInput, fieldErrors, type OcrResult, type TensorOutput } from '@gpu-jobs/job-contract';
 import { PermanentInputError } from './errors';
 import { OcrPipeline, loadAlphabet, type RunHooks } from './ocr/ocr-pipeline';
-import type { ResolvedModel } from './registry/model-registry';
+import { ModelRegistryError, type ResolvedModel } from './registry/model-registry';
 import { createSession, DEFAULT_SESSION_OPTIONS, type InferenceSession, type SessionOptions } from './sessions';
-import { TensorRunner } from './tensor/tensor-runner';
+import { TensorRunner, declaredInputsMismatch } from './tensor/tensor-runner';
 
 export type { RunHooks } from './ocr/ocr-pipeline';
 
@@ -52,6 +52,11 @@ async function loadOcr(entry: ResolvedModel, options: SessionOptions): Promise<L
 async function loadTensor(entry: ResolvedModel, options: SessionOptions): Promise<LoadedModel> {
   const session = await createSession(entry.paths['model'] as string, options);
   const runner = new TensorRunner(session);
+  const mismatch = declaredInputsMismatch(entry.input.tensors ?? [], runner.inputs);
+  if (mismatch) {
+    await session.release();
+    throw new ModelRegistryError(`model ${entry.id}: ${mismatch}`);
+  }
   return {
     entry,
     run: async (input) => {

@@ -1,6 +1,15 @@
 import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import { ImageInput, TensorInput, TextInput, fieldErrors, isTerminal, type Job, type SubmitJobRequest } from '@gpu-jobs/job-contract';
+import {
+  ImageInput,
+  TensorInput,
+  TextInput,
+  fieldErrors,
+  tensorMismatch,
+  isTerminal,
+  type Job,
+  type SubmitJobRequest,
+} from '@gpu-jobs/job-contract';
 import { dispatchJob, type Ports } from '@gpu-jobs/platform';
 import type { ModelIndex, ResolvedModel } from '@gpu-jobs/runners';
 import { IdempotencyConflictError, InvalidCursorError, applyEvent, type JobPage } from '@gpu-jobs/task-store';
@@ -151,6 +160,10 @@ export class JobService {
       }
       this.checkSize(model, bytes.length);
       return { bytes, contentType: sniffImageType(bytes) };
+    }
+    if (model.input.kind === 'tensor' && model.input.tensors) {
+      const why = tensorMismatch(input as TensorInput, model.input.tensors);
+      if (why) throw new ProblemError('input_invalid', `${why} (GET /v1/models shows model ${model.id}'s inputs)`);
     }
     const bytes = Buffer.from(JSON.stringify(input));
     this.checkSize(model, bytes.length);

@@ -8,7 +8,12 @@ export function modelRoutes(models: ModelIndex) {
     id: m.id,
     description: m.description,
     lane: m.lane,
-    input: { kind: m.input.kind, maxBytes: m.input.maxBytes, schema: INPUT_SCHEMAS[m.input.kind] },
+    input: {
+      kind: m.input.kind,
+      maxBytes: m.input.maxBytes,
+      schema: INPUT_SCHEMAS[m.input.kind],
+      ...(m.input.tensors ? { tensors: m.input.tensors } : {}),
+    },
     limits: { timeoutSeconds: m.limits.timeoutSeconds, maxAttempts: m.limits.maxAttempts },
   }));
   return async (app: FastifyInstance): Promise<void> => {

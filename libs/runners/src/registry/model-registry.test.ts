@@ -19,7 +19,7 @@ const base = {
   runner: 'tensor',
   lane: 'small-gpu',
   weights: { files: { model: '/dev/null' } },
-  input: { kind: 'tensor', maxBytes: 10 },
+  input: { kind: 'tensor', maxBytes: 10, tensors: [{ name: 'x', datatype: 'float32', shape: ['n', 3] }] },
   limits: { timeoutSeconds: 1, maxAttempts: 1, maxBatch: 1 },
   costUnits: 1,
 };

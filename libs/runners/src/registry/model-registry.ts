@@ -64,6 +64,9 @@ export function loadModelRegistry(path: string, packageSearchFrom: string = dirn
   const models = registry.models.map((entry) => {
     if (seen.has(entry.id)) throw new ModelRegistryError(`${path}: model ${entry.id} is listed twice`);
     seen.add(entry.id);
+    if (entry.runner === 'tensor' && !entry.input.tensors) {
+      throw new ModelRegistryError(`${path}: model ${entry.id} (runner tensor) needs input.tensors, the inputs its model declares`);
+    }
     for (const role of REQUIRED_FILES[entry.runner]) {
       if (!entry.weights.files[role])
         throw new ModelRegistryError(`${path}: model ${entry.id} (runner ${entry.runner}) needs weights.files.${role}`);

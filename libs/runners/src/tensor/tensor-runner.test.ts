@@ -16,7 +16,7 @@ function entry(id: string, path: string): ResolvedModel {
     lane: 'test',
     weights: { files: { model: path } },
     paths: { model: path },
-    input: { kind: 'tensor', maxBytes: 1 << 20 },
+    input: { kind: 'tensor', maxBytes: 1 << 20, tensors: [{ name: 'x', datatype: 'float32', shape: ['n', 3] }] },
     limits: { timeoutSeconds: 10, maxAttempts: 1, maxBatch: 1 },
     costUnits: 1,
   };
@@ -50,6 +50,21 @@ describe('tensor runner', () => {
     expect(err).toBeInstanceOf(PermanentInputError);
     expect((err as Error).message).toMatch(reason);
     await model.release();
+  });
+
+  it('refuses to load a model whose registry entry declares other inputs', async () => {
+    const path = join(dir.path, 'add3.onnx');
+    writeAddBiasModel(path);
+    const wrong = {
+      ...entry('add', path),
+      input: { kind: 'tensor' as const, maxBytes: 100, tensors: [{ name: 'x', datatype: 'float32' as const, shape: ['n', 4] }] },
+    };
+    await expect(loadModel(wrong)).rejects.toThrow(/model add: input x dimension 1: the model fixes it at 3/);
+    const renamed = {
+      ...entry('add', path),
+      input: { kind: 'tensor' as const, maxBytes: 100, tensors: [{ name: 'y', datatype: 'float32' as const, shape: ['n', 3] }] },
+    };
+    await expect(loadModel(renamed)).rejects.toThrow(/no input named y/);
   });
 
   it('runs the OCR detection model as a plain tensor model', async () => {

@@ -1,9 +1,7 @@
 import type { NamedTensor, TensorDatatype, TensorInput, TensorOutput } from '@gpu-jobs/job-contract';
-import { tensorSizeMatches } from '@gpu-jobs/job-contract';
+import { tensorMismatch, type TensorSpec } from '@gpu-jobs/job-contract';
 import { PermanentInputError } from '../errors';
 import { Tensor, type InferenceSession } from '../sessions';
-
-type OrtType = 'float32' | 'float64' | 'int32' | 'int64' | 'uint8' | 'int8' | 'bool';
 
 function toOrtTensor(t: NamedTensor): InstanceType<typeof Tensor> {
   const dims = t.shape;
@@ -47,27 +45,33 @@ export function inputSpecs(session: InferenceSession): InputSpec[] {
   return meta.filter((m) => m.isTensor).map((m) => ({ name: m.name, type: m.type ?? 'unknown', shape: m.shape ?? [] }));
 }
 
-/** Checks the request against the model's declared inputs; any mismatch is a PermanentInputError (422). */
+/** Checks the request against the model's inputs; any mismatch is a PermanentInputError. */
 export function checkTensorInput(input: TensorInput, specs: InputSpec[]): void {
-  const given = new Map(input.inputs.map((t) => [t.name, t]));
-  for (const spec of specs) {
-    const t = given.get(spec.name);
-    if (!t) throw new PermanentInputError('tensor_mismatch', `input ${spec.name} is missing`);
-    if (t.datatype !== (spec.type as OrtType))
-      throw new PermanentInputError('tensor_mismatch', `input ${spec.name} must be ${spec.type}, got ${t.datatype}`);
-    if (t.shape.length !== spec.shape.length)
-      throw new PermanentInputError('tensor_mismatch', `input ${spec.name} must have rank ${spec.shape.length}, got ${t.shape.length}`);
-    spec.shape.forEach((dim, i) => {
-      if (typeof dim === 'number' && dim > 0 && t.shape[i] !== dim) {
-        throw new PermanentInputError('tensor_mismatch', `input ${spec.name} dimension ${i} must be ${dim}, got ${t.shape[i]}`);
-      }
-    });
-    if (!tensorSizeMatches(t))
-      throw new PermanentInputError('tensor_mismatch', `input ${spec.name} has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
+  const why = tensorMismatch(
+    input,
+    specs.map((s) => ({ name: s.name, datatype: s.type, shape: s.shape })),
+  );
+  if (why) throw new PermanentInputError('tensor_mismatch', why);
+}
+
+/**
+ * Compares the registry's declared inputs with the model file's: a worker refuses to start on a
+ * registry entry that does not describe its model, rather than fail every job.
+ */
+export function declaredInputsMismatch(declared: readonly TensorSpec[], actual: readonly InputSpec[]): string | undefined {
+  if (declared.length !== actual.length) return `the registry declares ${declared.length} inputs, the model has ${actual.length}`;
+  for (const d of declared) {
+    const a = actual.find((x) => x.name === d.name);
+    if (!a) return `the model has no input named ${d.name}`;
+    if (a.type !== d.datatype) return `input ${d.name}: the registry says ${d.datatype}, the model ${a.type}`;
+    if (a.shape.length !== d.shape.length) return `input ${d.name}: the registry says rank ${d.shape.length}, the model ${a.shape.length}`;
+    for (let i = 0; i < d.shape.length; i++) {
+      const want = d.shape[i];
+      const have = a.shape[i];
+      if (typeof have === 'number' && have > 0 && want !== have) return `input ${d.name} dimension ${i}: the model fixes it at ${have}`;
+    }
   }
-  for (const name of given.keys()) {
-    if (!specs.some((s) => s.name === name)) throw new PermanentInputError('tensor_mismatch', `the model has no input named ${name}`);
-  }
+  return undefined;
 }
 
 /** Runs any ONNX model on named tensors (Open Inference Protocol v2 style). */
