@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { TsChild } from '@gpu-jobs/testing';
+import { TsChild, releaseTogether } from '@gpu-jobs/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChangeSignal } from './change-signal';
 import { SchemaVersionError, immediate, openDatabase } from './open-database';
@@ -47,12 +47,10 @@ describe('openDatabase', () => {
     const script = join(dirname(tempPath()), 'open.mts');
     writeFileSync(
       script,
-      `import { existsSync } from 'node:fs';
-       import { openDatabase } from '@gpu-jobs/embedded-sqlite';
+      `import { openDatabase } from '@gpu-jobs/embedded-sqlite';
+       import { waitForGo } from '@gpu-jobs/testing';
        const { path } = JSON.parse(process.argv[2] ?? '{}');
-       console.log(JSON.stringify({ ready: true }));
-       const until = Date.now() + 20_000;
-       while (!existsSync(path + '.go') && Date.now() < until) await new Promise((r) => setTimeout(r, 1));
+       await waitForGo(path + '.go');
        const db = openDatabase({ path, migrations: ['CREATE TABLE a (x INTEGER)', 'CREATE TABLE b (y INTEGER)'] });
        db.prepare('INSERT INTO a (x) VALUES (1)').run();
        console.log(JSON.stringify({ opened: true }));
@@ -62,8 +60,7 @@ describe('openDatabase', () => {
       const path = tempPath(); // a new file each round: creating it is the race
       const children = Array.from({ length: 4 }, () => TsChild.start(script, { path }));
       try {
-        await Promise.all(children.map((c) => c.waitForLine((l) => l['ready'] === true, 30_000)));
-        writeFileSync(`${path}.go`, ''); // all open at once
+        await releaseTogether(children, `${path}.go`); // all open at once
         await Promise.all(children.map((c) => c.waitForLine((l) => l['opened'] === true, 30_000)));
       } finally {
         await Promise.all(children.map((c) => c.stop()));

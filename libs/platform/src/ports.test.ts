@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TsChild, makeTempDir, workspaceRoot } from '@gpu-jobs/testing';
+import { TsChild, makeTempDir, releaseTogether } from '@gpu-jobs/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const dir = makeTempDir('ports-');
@@ -12,12 +12,10 @@ describe('openPorts', () => {
     const script = join(dir.path, 'open-ports.mts');
     writeFileSync(
       script,
-      `import { existsSync } from 'node:fs';
-       import { openPorts } from ${JSON.stringify(join(workspaceRoot(), 'libs/platform/src/index.ts'))};
+      `import { openPorts } from '@gpu-jobs/platform';
+       import { waitForGo } from '@gpu-jobs/testing';
        const { dataDir } = JSON.parse(process.argv[2] ?? '{}');
-       console.log(JSON.stringify({ ready: true }));
-       const until = Date.now() + 20_000;
-       while (!existsSync(dataDir + '.go') && Date.now() < until) await new Promise((r) => setTimeout(r, 1));
+       await waitForGo(dataDir + '.go');
        const config = { DATA_DIR: dataDir, QUEUE_ADAPTER: 'embedded', TASK_STORE_ADAPTER: 'embedded', BLOB_STORE_ADAPTER: 'local', MODEL_REGISTRY: '', QUEUE_LOCK_SECONDS: 30, QUEUE_MAX_DELIVERY_COUNT: 5, EMBEDDED_SYNCHRONOUS: 'NORMAL' };
        try {
          const ports = await openPorts(config, ['small-gpu', 'large-gpu']);
@@ -32,8 +30,7 @@ describe('openPorts', () => {
       const dataDir = join(dir.path, `data-${round}`);
       const children = Array.from({ length: 4 }, () => TsChild.start(script, { dataDir }));
       try {
-        await Promise.all(children.map((c) => c.waitForLine((l) => l['ready'] === true, 30_000)));
-        writeFileSync(`${dataDir}.go`, '');
+        await releaseTogether(children, `${dataDir}.go`);
         const results = await Promise.all(children.map((c) => c.waitForLine((l) => 'opened' in l || 'failed' in l, 30_000)));
         expect(results).toEqual(new Array(4).fill({ opened: true }));
       } finally {

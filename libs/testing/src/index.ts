@@ -3,3 +3,4 @@ export * from './temp-dir';
 export * from './child-process';
 export * from './onnx-models';
 export * from './platform-process';
+export * from './start-together';

@@ -1,5 +1,6 @@
 // A writer in its own OS process, for the contract suite's concurrency tests: it tries to start every
 // job of the list and to reserve budget, and prints what it won.
+import { waitForGo } from '@gpu-jobs/testing';
 import { applyEvent } from '../apply-event';
 import { loadTaskStoreFactory } from './task-store-factory';
 
@@ -14,13 +15,7 @@ interface ChildArgs {
 const args = JSON.parse(process.argv[2] ?? '{}') as ChildArgs;
 const print = (line: object) => process.stdout.write(JSON.stringify(line) + '\n');
 const store = await (await loadTaskStoreFactory(args.factoryModule))({ dataDir: args.dataDir });
-print({ ready: true });
-
-// start together: wait for the go file the parent writes once every child is ready
-const { existsSync } = await import('node:fs');
-const go = `${args.dataDir}/go`;
-const until = Date.now() + 30_000;
-while (!existsSync(go) && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+await waitForGo(`${args.dataDir}/go`); // start together with the other writers
 
 const won: string[] = [];
 for (const id of args.jobIds) {

@@ -1,7 +1,6 @@
-import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isTerminal, type Job } from '@gpu-jobs/job-contract';
-import { makeTempDir, TsChild } from '@gpu-jobs/testing';
+import { makeTempDir, releaseTogether, TsChild } from '@gpu-jobs/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyEvent } from '../apply-event';
 import { DuplicateJobError, IdempotencyConflictError, InvalidCursorError } from '../errors';
@@ -260,8 +259,7 @@ export function describeTaskStoreContract(options: TaskStoreContractOptions): vo
         TsChild.start(CHILD, { factoryModule: options.factoryModule, dataDir: dir.path, jobIds: ids, reservations: 20, budgetLimit: 50 }),
       );
       children.push(...writers);
-      await Promise.all(writers.map((w) => w.waitForLine((l) => l['ready'] === true, 30_000)));
-      writeFileSync(`${dir.path}/go`, '');
+      await releaseTogether(writers, `${dir.path}/go`);
       const results = await Promise.all(writers.map((w) => w.waitForLine((l) => l['done'] === true, 60_000)));
       const won = results.flatMap((r) => r['won'] as string[]);
       expect(won.sort()).toEqual([...ids].sort());
