@@ -1,8 +1,8 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 
-/** After the last file event of a burst, one more wake-up this much later (see below). */
-const TRAILING_WAKE_MS = 10;
+/** After the last file event of a burst, wake-ups this much later (see below): soon, and once more to be sure. */
+const TRAILING_WAKES_MS = [2, 20];
 
 /**
  * Wakes waiters when the database file changes, whichever process wrote it. SQLite in WAL mode
@@ -18,7 +18,7 @@ export class ChangeSignal {
   private readonly waiters = new Set<() => void>();
   private readonly watcher: FSWatcher | undefined;
   private changes = 0;
-  private trailing: NodeJS.Timeout | undefined;
+  private trailing: NodeJS.Timeout[] = [];
 
   constructor(dbPath: string) {
     const prefix = basename(dbPath);
@@ -26,9 +26,8 @@ export class ChangeSignal {
       this.watcher = watch(dirname(dbPath), { persistent: false }, (_event, file) => {
         if (file !== null && !String(file).startsWith(prefix)) return;
         this.notify();
-        clearTimeout(this.trailing);
-        this.trailing = setTimeout(() => this.notify(), TRAILING_WAKE_MS);
-        this.trailing.unref();
+        this.trailing.forEach(clearTimeout);
+        this.trailing = TRAILING_WAKES_MS.map((ms) => setTimeout(() => this.notify(), ms).unref());
       });
       this.watcher.on('error', () => undefined);
     } catch {
@@ -72,7 +71,7 @@ export class ChangeSignal {
   }
 
   close(): void {
-    clearTimeout(this.trailing);
+    this.trailing.forEach(clearTimeout);
     this.watcher?.close();
     this.notify();
   }

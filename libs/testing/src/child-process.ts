@@ -12,10 +12,12 @@ export class TsChild {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly stderr: string[] = [];
   private listeners: (() => void)[] = [];
+  private muted = false;
 
   private constructor(readonly process: ChildProcess) {
     if (!process.stdout || !process.stderr) throw new Error('child must be spawned with piped stdout and stderr');
     createInterface({ input: process.stdout }).on('line', (line) => {
+      if (this.muted) return;
       try {
         this.lines.push(JSON.parse(line) as Record<string, unknown>);
       } catch {
@@ -36,6 +38,16 @@ export class TsChild {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new TsChild(child);
+  }
+
+  /**
+   * Stops collecting output (it is still read and dropped, so the child never blocks on a full pipe).
+   * For benchmarks, where parsing a busy server's log lines would take CPU from the load generator.
+   */
+  quiet(): void {
+    this.process.stdout?.removeAllListeners('data');
+    this.process.stdout?.on('data', () => undefined);
+    this.muted = true;
   }
 
   /** Wraps a process spawned elsewhere (stdout and stderr piped), e.g. a bundle run with plain node. */

@@ -1,3 +1,4 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -139,6 +140,7 @@ export async function submitRate(options: PlatformBenchOptions) {
   try {
     const port = (await hello.waitForLine((l) => l['msg'] === 'hello listening'))['port'] as number;
     const body = submitBody(0);
+    p.gateway.child.quiet(); // its log lines are not the load generator's business
     const bare = await load(`http://127.0.0.1:${port}/hello`, body, {}, options);
     const gateway = await load(`${p.gateway.url}/v1/jobs`, body, { authorization: `Bearer ${p.token}` }, options);
     return { bare, gateway, bodyBytes: body.length };
@@ -151,7 +153,12 @@ export async function submitRate(options: PlatformBenchOptions) {
 /** Worker process start to /health/ready (models loaded and warmed), and its RSS when ready. */
 export async function workerStart(runs: number): Promise<{ seconds: number[]; rssMiB: number[]; bundled: boolean }> {
   const bundle = join(root, 'dist/apps/worker/main.js');
-  const bundled = existsSync(bundle);
+  // measure the bundle of this checkout, never a stale one (Nx rebuilds only when sources changed)
+  const build = spawnSync(process.execPath, [join(root, 'node_modules/nx/dist/bin/nx.js'), 'build', 'worker', '--outputStyle=static'], {
+    cwd: root,
+    stdio: 'ignore',
+  });
+  const bundled = build.status === 0 && existsSync(bundle);
   const seconds: number[] = [];
   const rssMiB: number[] = [];
   for (let r = 0; r < runs; r++) {
@@ -173,7 +180,6 @@ export async function workerStart(runs: number): Promise<{ seconds: number[]; rs
 
 /** The esbuild bundle as the container runs it: `node main.js`, no TypeScript loader. */
 async function startBundledWorker(bundle: string, dataDir: string): Promise<PlatformProcess> {
-  const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, [bundle], {
     cwd: root,
     env: { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info' },
