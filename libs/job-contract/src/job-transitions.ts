@@ -67,7 +67,8 @@ function refuse(job: Job, event: JobEvent, code: TransitionErrorCode, message: s
   return { ok: false, error: new TransitionError(code, job.status, event.type, message) };
 }
 
-function pastDeadline(job: Job, at: Date): boolean {
+/** Whether the job has a deadline and `at` is at or past it: such a job is never started. */
+export function pastDeadline(job: Pick<Job, 'deadlineAt'>, at: Date): boolean {
   return job.deadlineAt !== undefined && at.getTime() >= Date.parse(job.deadlineAt);
 }
 

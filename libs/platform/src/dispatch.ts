@@ -43,13 +43,13 @@ export interface RedispatchOptions {
  * often than the window).
  */
 export async function redispatchStranded(store: TaskStore, queue: Queue, options: RedispatchOptions, now = Date.now()): Promise<Job[]> {
-  const candidates = await store.findDue({
+  const stranded = await store.findDue({
     status: 'queued',
     updatedBefore: new Date(now - options.olderThanMs),
     updatedAfter: new Date(now - options.duplicateWindowMs + 5_000),
+    neverStarted: true, // a retried job's message still exists (it was abandoned, not lost)
     limit: options.limit ?? 500,
   });
-  const stranded = candidates.filter((j) => j.attempts === 0);
   for (const job of stranded) await dispatchJob(queue, job);
   return stranded;
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { readAll, type BlobStore } from '@gpu-jobs/blob-store';
-import { JobMessage, isTerminal, isValid, type Job, type JobError, type JobEvent } from '@gpu-jobs/job-contract';
+import { JobMessage, isTerminal, isValid, pastDeadline, type Job, type JobError, type JobEvent } from '@gpu-jobs/job-contract';
 import type { LockedMessage, Queue } from '@gpu-jobs/queue';
 import { LockLostError } from '@gpu-jobs/queue';
 import type { ModelIndex } from '@gpu-jobs/runners';
@@ -70,7 +70,7 @@ export class JobConsumer {
       }
     }
 
-    if (job.deadlineAt && Date.parse(job.deadlineAt) <= Date.now()) {
+    if (pastDeadline(job, new Date())) {
       await this.apply(job.id, { type: 'expire', at: new Date() });
       await this.settle(message, 'complete');
       return 'expired';

@@ -162,6 +162,7 @@ export class EmbeddedTaskStore implements TaskStore {
     if (query.deadlineBefore) where.and('deadline_ms IS NOT NULL AND deadline_ms < ?', query.deadlineBefore.getTime());
     if (query.updatedBefore) where.and('updated_at < ?', query.updatedBefore.toISOString());
     if (query.updatedAfter) where.and('updated_at > ?', query.updatedAfter.toISOString());
+    if (query.neverStarted) where.and('attempts = 0');
     const sql = `SELECT doc FROM jobs WHERE ${where.sql} ORDER BY deadline_ms, updated_at LIMIT ?`;
     const rows = this.db.prepare(sql).all(...where.params, Math.max(1, Math.trunc(query.limit))) as { doc: string }[];
     return rows.map((r) => JSON.parse(r.doc) as Job);

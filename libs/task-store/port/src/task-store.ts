@@ -42,6 +42,8 @@ export interface DueQuery {
   updatedBefore?: Date;
   /** Only jobs changed after this. */
   updatedAfter?: Date;
+  /** Only jobs no worker has started yet (attempts = 0). */
+  neverStarted?: boolean;
   limit: number;
 }
 

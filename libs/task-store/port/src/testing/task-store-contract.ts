@@ -198,6 +198,8 @@ export function describeTaskStoreContract(options: TaskStoreContractOptions): vo
         limit: 10,
       });
       expect(none).toEqual([]);
+      const fresh = await store.findDue({ status: 'queued', neverStarted: true, limit: 10 });
+      expect(fresh.map((j) => j.id).sort()).toEqual([overdue.id, later.id].sort());
     });
 
     it('usage: reserve within a limit, refund never below zero', async () => {
