@@ -5,22 +5,22 @@ const { onnx } = onnxProto;
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 
+/** Wraps a graph in a model (opset 13) and writes it. */
+function writeModel(path: string, graph: onnxProto.onnx.IGraphProto): void {
+  const model = onnx.ModelProto.create({ irVersion: 8, producerName: 'gpu-jobs-test', opsetImport: [{ domain: '', version: 13 }], graph });
+  writeFileSync(path, onnx.ModelProto.encode(model).finish());
+}
+
 /** Writes y = x + [1, 2, 3] for x of shape [n, 3]: a tiny ONNX model built from the ONNX protobuf schema. */
 export function writeAddBiasModel(path: string): void {
   const shape = { dim: [{ dimParam: 'n' }, { dimValue: 3 }] };
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: 'gpu-jobs-test',
-    opsetImport: [{ domain: '', version: 13 }],
-    graph: {
-      name: 'add-bias',
-      node: [{ opType: 'Add', input: ['x', 'bias'], output: ['y'], name: 'add' }],
-      initializer: [{ name: 'bias', dataType: FLOAT, dims: [3], floatData: [1, 2, 3] }],
-      input: [{ name: 'x', type: { tensorType: { elemType: FLOAT, shape } } }],
-      output: [{ name: 'y', type: { tensorType: { elemType: FLOAT, shape } } }],
-    },
+  writeModel(path, {
+    name: 'add-bias',
+    node: [{ opType: 'Add', input: ['x', 'bias'], output: ['y'], name: 'add' }],
+    initializer: [{ name: 'bias', dataType: FLOAT, dims: [3], floatData: [1, 2, 3] }],
+    input: [{ name: 'x', type: { tensorType: { elemType: FLOAT, shape } } }],
+    output: [{ name: 'y', type: { tensorType: { elemType: FLOAT, shape } } }],
   });
-  writeFileSync(path, onnx.ModelProto.encode(model).finish());
 }
 
 /**
@@ -37,20 +37,14 @@ export function writeSlowModel(path: string, size = 512, layers = 40): void {
     { opType: 'Tanh', input: [`m${i + 1}`], output: [`h${i + 1}`], name: `tanh${i}` },
   ]).flat();
   nodes.push({ opType: 'ReduceSum', input: [`h${layers}`, 'axes'], output: ['y'], name: 'sum' });
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: 'gpu-jobs-test',
-    opsetImport: [{ domain: '', version: 13 }],
-    graph: {
-      name: 'slow',
-      node: nodes,
-      initializer: [
-        { name: 'w', dataType: FLOAT, dims: [size, size], rawData: new Uint8Array(identity.buffer) },
-        { name: 'axes', dataType: onnx.TensorProto.DataType.INT64, dims: [1], int64Data: [1] },
-      ],
-      input: [{ name: 'x', type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: 'n' }, { dimValue: size }] } } } }],
-      output: [{ name: 'y', type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: 'n' }, { dimValue: 1 }] } } } }],
-    },
+  writeModel(path, {
+    name: 'slow',
+    node: nodes,
+    initializer: [
+      { name: 'w', dataType: FLOAT, dims: [size, size], rawData: new Uint8Array(identity.buffer) },
+      { name: 'axes', dataType: onnx.TensorProto.DataType.INT64, dims: [1], int64Data: [1] },
+    ],
+    input: [{ name: 'x', type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: 'n' }, { dimValue: size }] } } } }],
+    output: [{ name: 'y', type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: 'n' }, { dimValue: 1 }] } } } }],
   });
-  writeFileSync(path, onnx.ModelProto.encode(model).finish());
 }
