@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { JobError, JobProgress, Metadata, Webhook, type Job } from './job';
+import { JobCost, JobError, JobProgress, Metadata, Webhook, type Job } from './job';
 import { JobStatus, Priority } from './job-status';
 import { INPUT_KINDS, TensorSpec } from './model-registry';
 
@@ -36,6 +36,7 @@ export const PublicJob = Type.Object(
     resultUrl: Type.Optional(Type.String({ description: 'where to download a result too large to inline' })),
     error: Type.Optional(JobError),
     cancelRequested: Type.Optional(Type.Boolean()),
+    cost: Type.Optional(JobCost),
     metadata: Type.Optional(Metadata),
     deadlineAt: Type.Optional(Type.String({ format: 'date-time' })),
     createdAt: Type.String({ format: 'date-time' }),
@@ -96,6 +97,7 @@ export function toPublicJob(job: Job): PublicJob {
   if (job.resultRef) view.resultUrl = `/v1/jobs/${encodeURIComponent(job.id)}/result`;
   if (job.error) view.error = job.error;
   if (job.cancelRequested) view.cancelRequested = true;
+  if (job.cost) view.cost = job.cost;
   if (job.metadata) view.metadata = job.metadata;
   if (job.deadlineAt) view.deadlineAt = job.deadlineAt;
   if (job.startedAt) view.startedAt = job.startedAt;

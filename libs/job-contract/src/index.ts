@@ -1,6 +1,7 @@
 export * from './job-status';
 export * from './job';
 export * from './job-transitions';
+export * from './job-effects';
 export * from './job-message';
 export * from './problem';
 export * from './model-registry';

@@ -16,3 +16,6 @@ export function isTerminal(status: JobStatus): boolean {
 export const PRIORITIES = ['high', 'normal', 'low'] as const;
 export const Priority = Type.Enum(PRIORITIES, { title: 'Priority', default: 'normal' });
 export type Priority = (typeof PRIORITIES)[number];
+
+/** Dispatch order of priorities: lower first. */
+export const PRIORITY_RANK: Readonly<Record<Priority, number>> = { high: 0, normal: 1, low: 2 };

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Job } from './job';
 import { JOB_STATUSES, isTerminal, type JobStatus } from './job-status';
+import { effectsOf } from './job-effects';
 import { TRANSITIONS, transition, type JobEvent, type JobEventType, type TransitionErrorCode } from './job-transitions';
 import { isValid } from './validation';
 import { Job as JobSchema } from './job';
@@ -27,6 +28,7 @@ function job(overrides: Partial<Job> = {}): Job {
 }
 
 const events: Record<JobEventType, JobEvent> = {
+  dispatch: { type: 'dispatch', at: later(1) },
   start: { type: 'start', at: later(1), workerId: 'w1' },
   progress: { type: 'progress', at: later(2), progress: { stage: 'detection' } },
   succeed: { type: 'succeed', at: later(3), result: { text: 'hi' } },
@@ -40,6 +42,7 @@ const events: Record<JobEventType, JobEvent> = {
 /** Expected outcome of every event from every state, for a job in its most ordinary shape. */
 const expected: Record<JobStatus, Record<JobEventType, JobStatus | TransitionErrorCode>> = {
   queued: {
+    dispatch: 'queued',
     start: 'running',
     progress: 'illegal_transition',
     succeed: 'illegal_transition',
@@ -50,6 +53,7 @@ const expected: Record<JobStatus, Record<JobEventType, JobStatus | TransitionErr
     deadLetter: 'failed',
   },
   running: {
+    dispatch: 'illegal_transition',
     start: 'illegal_transition',
     progress: 'running',
     succeed: 'succeeded',
@@ -174,6 +178,24 @@ describe('transition: details', () => {
     expect(r).toMatchObject({ ok: true, job: { updatedAt: later(501).toISOString() } });
   });
 
+  it('dispatch releases a held job once and keeps it queued', () => {
+    const r = transition(job(), events.dispatch);
+    expect(r).toMatchObject({ ok: true, job: { status: 'queued', dispatchedAt: later(1).toISOString() } });
+    if (!r.ok) return;
+    const again = transition(r.job, { type: 'dispatch', at: later(2) });
+    expect(!again.ok && again.error.code).toBe('already_dispatched');
+  });
+
+  it('settles the reservation: the actual cost on success, nothing on any other end', () => {
+    const cost = { day: '2026-01-01', reserved: 2 };
+    const ok = transition(job({ status: 'running', attempts: 1, cost }), { ...events.succeed, cost: 0.5 } as JobEvent);
+    expect(ok).toMatchObject({ ok: true, job: { cost: { reserved: 2, charged: 0.5 } } });
+    const estimated = transition(job({ status: 'running', attempts: 1, cost }), events.succeed);
+    expect(estimated).toMatchObject({ ok: true, job: { cost: { charged: 2 } } });
+    const cancelled = transition(job({ cost }), events.cancel);
+    expect(cancelled).toMatchObject({ ok: true, job: { status: 'cancelled', cost: { charged: 0 } } });
+  });
+
   it('does not mutate its input', () => {
     const before = job();
     const copy = structuredClone(before);
@@ -184,9 +206,10 @@ describe('transition: details', () => {
 
 describe('transition: invariants over random histories', () => {
   const anyEvent = fc.oneof(
+    fc.record({ type: fc.constant('dispatch' as const) }),
     fc.record({ type: fc.constant('start' as const), workerId: fc.constantFrom('w1', 'w2') }),
     fc.record({ type: fc.constant('progress' as const), progress: fc.record({ stage: fc.constant('s'), done: fc.nat(10) }) }),
-    fc.record({ type: fc.constant('succeed' as const), result: fc.anything() }),
+    fc.record({ type: fc.constant('succeed' as const), result: fc.anything(), cost: fc.double({ min: 0, max: 10, noNaN: true }) }),
     fc.record({
       type: fc.constant('fail' as const),
       error: fc.record({ code: fc.constant('e'), message: fc.constant('e'), retryable: fc.boolean() }),
@@ -202,8 +225,13 @@ describe('transition: invariants over random histories', () => {
         fc.integer({ min: 1, max: 5 }),
         fc.nat(100),
         (history, maxAttempts, deadlineStep) => {
-          let current = job({ maxAttempts, deadlineAt: later(deadlineStep * 10).toISOString() });
+          let current = job({
+            maxAttempts,
+            deadlineAt: later(deadlineStep * 10).toISOString(),
+            cost: { day: '2026-01-01', reserved: 2 },
+          });
           let terminalAt: Job | undefined;
+          let settled = 0;
           history.forEach((e, i) => {
             const r = transition(current, { ...e, at: later(i + 1) } as JobEvent);
             if (terminalAt) {
@@ -216,10 +244,17 @@ describe('transition: invariants over random histories', () => {
             expect(r.job.attempts).toBeLessThanOrEqual(maxAttempts);
             expect(r.job.attempts - current.attempts).toBeLessThanOrEqual(1);
             expect(Date.parse(r.job.updatedAt)).toBeGreaterThan(Date.parse(current.updatedAt));
+            const usage = effectsOf(current, r.job).usage;
+            if (usage) {
+              settled += 1;
+              // success settles at the actual cost; every other end refunds the whole reservation
+              expect(usage.delta).toBe(r.job.status === 'succeeded' ? (e as { cost: number }).cost - 2 : -2);
+            }
             if (r.job.status === 'running') expect(Date.parse(r.job.startedAt ?? '')).toBeLessThan(Date.parse(current.deadlineAt ?? ''));
             current = r.job;
             if (isTerminal(current.status)) {
               expect(current.finishedAt).toBeDefined();
+              expect(settled).toBe(1);
               terminalAt = current;
             }
           });

@@ -3,9 +3,10 @@ import { isTerminal, type JobStatus } from './job-status';
 
 /** Everything that can happen to a job. `at` is when it happened, by the caller's clock. */
 export type JobEvent =
+  | { type: 'dispatch'; at: Date }
   | { type: 'start'; at: Date; workerId: string }
   | { type: 'progress'; at: Date; progress: JobProgress }
-  | { type: 'succeed'; at: Date; result?: unknown; resultRef?: string }
+  | { type: 'succeed'; at: Date; result?: unknown; resultRef?: string; cost?: number }
   | { type: 'fail'; at: Date; error: JobError }
   | { type: 'cancel'; at: Date }
   | { type: 'confirmCancel'; at: Date }
@@ -19,6 +20,8 @@ export type JobEventType = JobEvent['type'];
  * the states it may lead to. `transition` below is the only code that moves a job.
  */
 export const TRANSITIONS: { readonly [E in JobEventType]: { from: readonly JobStatus[]; to: readonly JobStatus[] } } = {
+  // a held job is released to its lane's queue by the fair dispatcher
+  dispatch: { from: ['queued'], to: ['queued'] },
   start: { from: ['queued'], to: ['running'] },
   progress: { from: ['running'], to: ['running'] },
   succeed: { from: ['running'], to: ['succeeded'] },
@@ -31,7 +34,8 @@ export const TRANSITIONS: { readonly [E in JobEventType]: { from: readonly JobSt
   deadLetter: { from: ['queued', 'running'], to: ['failed'] },
 };
 
-export type TransitionErrorCode = 'already_terminal' | 'illegal_transition' | 'deadline_passed' | 'not_due' | 'cancel_not_requested';
+export type TransitionErrorCode =
+  'already_terminal' | 'illegal_transition' | 'deadline_passed' | 'not_due' | 'cancel_not_requested' | 'already_dispatched';
 
 export class TransitionError extends Error {
   override readonly name = 'TransitionError';
@@ -72,8 +76,10 @@ export function pastDeadline(job: Pick<Job, 'deadlineAt'>, at: Date): boolean {
   return job.deadlineAt !== undefined && at.getTime() >= Date.parse(job.deadlineAt);
 }
 
-function finish(job: Job, at: string, patch: Partial<Job> & { status: JobStatus }): Job {
+/** A terminal state: the reservation is settled at `charged` (the actual cost on success, nothing otherwise). */
+function finish(job: Job, at: string, patch: Partial<Job> & { status: JobStatus }, charged = 0): Job {
   const next: Job = { ...job, ...patch, updatedAt: at, finishedAt: at };
+  if (job.cost) next.cost = { ...job.cost, charged };
   delete next.workerId;
   return next;
 }
@@ -90,6 +96,9 @@ export function transition(job: Job, event: JobEvent): TransitionResult {
   const at = new Date(Math.max(event.at.getTime(), Date.parse(job.updatedAt) + 1)).toISOString();
 
   switch (event.type) {
+    case 'dispatch':
+      if (job.dispatchedAt) return refuse(job, event, 'already_dispatched', 'the job was already released to its queue');
+      return { ok: true, job: { ...job, dispatchedAt: at, updatedAt: at } };
     case 'start': {
       if (pastDeadline(job, event.at)) return refuse(job, event, 'deadline_passed', 'job is past its deadline');
       const next: Job = { ...job, status: 'running', attempts: job.attempts + 1, startedAt: at, updatedAt: at, workerId: event.workerId };
@@ -99,7 +108,7 @@ export function transition(job: Job, event: JobEvent): TransitionResult {
     case 'progress':
       return { ok: true, job: { ...job, progress: event.progress, updatedAt: at } };
     case 'succeed': {
-      const next = finish(job, at, { status: 'succeeded' });
+      const next = finish(job, at, { status: 'succeeded' }, event.cost ?? job.cost?.reserved ?? 0);
       if (event.result !== undefined) next.result = event.result;
       if (event.resultRef !== undefined) next.resultRef = event.resultRef;
       delete next.error;

@@ -32,6 +32,17 @@ export const Webhook = Type.Object(
 );
 export type Webhook = Type.Static<typeof Webhook>;
 
+/** The job's charge against its tenant's daily budget, in cost units. */
+export const JobCost = Type.Object(
+  {
+    day: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'UTC day whose budget the job is charged to' }),
+    reserved: Type.Number({ minimum: 0, description: 'estimate reserved at admission' }),
+    charged: Type.Optional(Type.Number({ minimum: 0, description: 'what the job finally cost: the actual cost on success, 0 otherwise' })),
+  },
+  { title: 'JobCost' },
+);
+export type JobCost = Type.Static<typeof JobCost>;
+
 export const Metadata = Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 256 }), {
   maxProperties: 32,
 });
@@ -60,6 +71,10 @@ export const Job = Type.Object(
     webhook: Type.Optional(Webhook),
     metadata: Type.Optional(Metadata),
     idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    cost: Type.Optional(JobCost),
+    dispatchedAt: Type.Optional(
+      Type.String({ format: 'date-time', description: "when the fair dispatcher released the job to its lane's queue" }),
+    ),
     deadlineAt: Type.Optional(Timestamp),
     createdAt: Timestamp,
     updatedAt: Timestamp,

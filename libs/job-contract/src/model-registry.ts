@@ -54,14 +54,43 @@ export const ModelEntry = Type.Object(
       },
       { additionalProperties: false },
     ),
-    costUnits: Type.Number({ minimum: 0, description: 'estimated cost of one job, charged against the daily budget' }),
+    costUnits: Type.Number({ minimum: 0, description: 'estimated cost of one job: reserved from the daily budget at admission' }),
+    costUnitsPerSecond: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        description: 'actual cost per second of inference, settled when the job succeeds; without it a job costs costUnits',
+      }),
+    ),
   },
   { title: 'ModelEntry', additionalProperties: false },
 );
 export type ModelEntry = Type.Static<typeof ModelEntry>;
 
+/** How the fair dispatcher treats a lane (see libs/platform/src/fair-dispatcher.ts). */
+export const LaneSettings = Type.Object(
+  {
+    dispatchWindow: Type.Integer({
+      minimum: 1,
+      default: 64,
+      description:
+        "most jobs of the lane in its queue or running at once; the rest wait in the task store, where fair share and priority order them. Set it to at least the lane's max workers x slots x KEDA's messages per replica",
+    }),
+    maxBacklog: Type.Integer({
+      minimum: 1,
+      default: 10_000,
+      description: 'queued jobs of the lane (held and dispatched) beyond which submissions get 503 queue_full',
+    }),
+  },
+  { title: 'LaneSettings', additionalProperties: false },
+);
+export type LaneSettings = Type.Static<typeof LaneSettings>;
+export const DEFAULT_LANE_SETTINGS: LaneSettings = { dispatchWindow: 64, maxBacklog: 10_000 };
+
 export const ModelRegistry = Type.Object(
-  { models: Type.Array(ModelEntry, { minItems: 1 }) },
+  {
+    models: Type.Array(ModelEntry, { minItems: 1 }),
+    lanes: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), LaneSettings)),
+  },
   { title: 'ModelRegistry', additionalProperties: false },
 );
 export type ModelRegistry = Type.Static<typeof ModelRegistry>;

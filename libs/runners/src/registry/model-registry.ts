@@ -1,6 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { ModelRegistry, SchemaValidationError, parse, type ModelEntry } from '@gpu-jobs/job-contract';
+import {
+  DEFAULT_LANE_SETTINGS,
+  ModelRegistry,
+  SchemaValidationError,
+  parse,
+  type LaneSettings,
+  type ModelEntry,
+} from '@gpu-jobs/job-contract';
 
 /** Files each runner kind needs in `weights.files`. */
 const REQUIRED_FILES: Record<ModelEntry['runner'], string[]> = {
@@ -19,8 +26,15 @@ export interface ResolvedModel extends ModelEntry {
 
 export class ModelIndex {
   private readonly byId: Map<string, ResolvedModel>;
-  constructor(readonly models: readonly ResolvedModel[]) {
+  constructor(
+    readonly models: readonly ResolvedModel[],
+    private readonly laneSettings: Readonly<Record<string, LaneSettings>> = {},
+  ) {
     this.byId = new Map(models.map((m) => [m.id, m]));
+  }
+  /** The lane's dispatch window and backlog cap, defaults where the registry does not say. */
+  lane(lane: string): LaneSettings {
+    return { ...DEFAULT_LANE_SETTINGS, ...this.laneSettings[lane] };
   }
   get(id: string): ResolvedModel | undefined {
     return this.byId.get(id);
@@ -86,5 +100,8 @@ export function loadModelRegistry(path: string, packageSearchFrom: string = dirn
     );
     return { ...entry, paths };
   });
-  return new ModelIndex(models);
+  for (const lane of Object.keys(registry.lanes ?? {})) {
+    if (!models.some((m) => m.lane === lane)) throw new ModelRegistryError(`${path}: lanes.${lane} is not the lane of any model`);
+  }
+  return new ModelIndex(models, registry.lanes ?? {});
 }

@@ -1,10 +1,12 @@
 import { DatabaseSync } from 'node:sqlite';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SchemaVersionError } from '@gpu-jobs/embedded-sqlite';
 import { sampleJob } from '@gpu-jobs/task-store/testing';
 import { makeTempDir } from '@gpu-jobs/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EmbeddedTaskStore } from './embedded-task-store';
+import { TASK_STORE_MIGRATIONS } from './schema';
 
 const dir = makeTempDir('tasks-schema-');
 afterAll(() => dir.remove());
@@ -18,11 +20,22 @@ describe('EmbeddedTaskStore', () => {
     expect(() => EmbeddedTaskStore.open({ dataDir: `${dir.path}` })).toThrow(SchemaVersionError);
   });
 
-  it('prunes expired idempotency keys', async () => {
-    const store = EmbeddedTaskStore.open({ dataDir: join(dir.path, 'prune') });
-    await store.create(sampleJob({ idempotencyKey: 'a' }), { idempotency: { requestHash: 'h', expiresAt: new Date(Date.now() - 1) } });
-    await store.create(sampleJob({ idempotencyKey: 'b' }), { idempotency: { requestHash: 'h', expiresAt: new Date(Date.now() + 60_000) } });
-    expect(await store.pruneIdempotencyKeys()).toBe(1);
+  it('migrates a version-1 file: existing jobs keep their lane and count as dispatched', async () => {
+    const path = join(dir.path, 'v1');
+    mkdirSync(path);
+    const raw = new DatabaseSync(join(path, 'tasks.db'));
+    raw.exec(TASK_STORE_MIGRATIONS[0] as string);
+    raw.exec('PRAGMA user_version = 1');
+    const old = sampleJob({ lane: 'large-gpu', priority: 'high' });
+    raw
+      .prepare(
+        'INSERT INTO jobs (id, tenant_id, model, status, attempts, updated_at, created_ms, deadline_ms, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(old.id, old.tenantId, old.model, old.status, old.attempts, old.updatedAt, Date.parse(old.createdAt), null, JSON.stringify(old));
+    raw.close();
+    const store = EmbeddedTaskStore.open({ dataDir: path });
+    expect(await store.get(old.id)).toEqual(old);
+    expect(await store.laneLoad('large-gpu')).toMatchObject({ held: 0, dispatched: 1 });
     await store.close();
   });
 });

@@ -1,19 +1,31 @@
 import { join } from 'node:path';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { ChangeSignal, immediate, openDatabase, type SynchronousMode } from '@gpu-jobs/embedded-sqlite';
-import type { Job, JobVersion } from '@gpu-jobs/job-contract';
+import { takeToken, type BucketParams, type TakeResult } from '@gpu-jobs/admission';
+import {
+  PRIORITY_RANK,
+  type Job,
+  type JobVersion,
+  type NewWebhookDelivery,
+  type WebhookAttempt,
+  type WebhookDelivery,
+  type WriteEffects,
+} from '@gpu-jobs/job-contract';
 import {
   DuplicateJobError,
   IdempotencyConflictError,
+  LimitReachedError,
   decodeCursor,
   encodeCursor,
+  type ClaimedDelivery,
   type CreateOptions,
   type CreateResult,
+  type DeliveryOutcome,
   type DueQuery,
   type JobPage,
+  type LaneLoad,
   type ListJobsQuery,
   type TaskStore,
-  type UsageChange,
 } from '@gpu-jobs/task-store';
 import { TASK_STORE_MIGRATIONS } from './schema';
 
@@ -31,14 +43,41 @@ const MAX_SLEEP_MS = 1_000;
 function prepareStatements(db: DatabaseSync) {
   return {
     insert: db.prepare(
-      `INSERT INTO jobs (id, tenant_id, model, status, attempts, updated_at, created_ms, deadline_ms, doc)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      `INSERT INTO jobs (id, tenant_id, model, status, attempts, updated_at, created_ms, deadline_ms, lane, dispatched, priority_rank, doc)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     ),
     get: db.prepare('SELECT doc FROM jobs WHERE id = ?'),
+    // dispatched only ever goes from 0 to 1: a job released to its queue stays released
     cas: db.prepare(
-      `UPDATE jobs SET status = ?, attempts = ?, updated_at = ?, deadline_ms = ?, doc = ?
+      `UPDATE jobs SET status = ?, attempts = ?, updated_at = ?, deadline_ms = ?, dispatched = max(dispatched, ?), doc = ?
        WHERE id = ? AND status = ? AND attempts = ? AND updated_at = ?`,
     ),
+    deleteJob: db.prepare('DELETE FROM jobs WHERE id = ? AND status = ? AND attempts = ? AND updated_at = ?'),
+    deleteDeliveries: db.prepare('DELETE FROM webhook_deliveries WHERE job_id = ?'),
+    laneLoad: db.prepare(
+      `SELECT tenant_id,
+         SUM(status = 'queued' AND dispatched = 0) AS held,
+         SUM(status = 'queued' AND dispatched = 1) AS dispatched,
+         SUM(status = 'running') AS running
+       FROM jobs WHERE lane = ? AND status IN ('queued', 'running') GROUP BY tenant_id`,
+    ),
+    heldJobs: db.prepare(
+      `SELECT doc FROM jobs WHERE lane = ? AND status = 'queued' AND dispatched = 0 AND tenant_id = ?
+       ORDER BY priority_rank, created_ms, id LIMIT ?`,
+    ),
+    bucketGet: db.prepare('SELECT tokens, updated_ms FROM rate_buckets WHERE key = ?'),
+    bucketPut: db.prepare(
+      'INSERT INTO rate_buckets (key, tokens, updated_ms) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, updated_ms = excluded.updated_ms',
+    ),
+    deliveryInsert: db.prepare(
+      'INSERT INTO webhook_deliveries (id, job_id, state, next_attempt_ms, doc) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+    ),
+    deliveriesDue: db.prepare(
+      "SELECT doc FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_ms <= ? ORDER BY next_attempt_ms LIMIT ?",
+    ),
+    deliveryGet: db.prepare('SELECT doc, next_attempt_ms FROM webhook_deliveries WHERE id = ?'),
+    deliveryPut: db.prepare('UPDATE webhook_deliveries SET state = ?, next_attempt_ms = ?, doc = ? WHERE id = ?'),
+    deliveriesOfJob: db.prepare('SELECT doc FROM webhook_deliveries WHERE job_id = ? ORDER BY rowid'),
     keyGet: db.prepare('SELECT job_id, request_hash, expires_ms FROM idempotency_keys WHERE tenant_id = ? AND key = ?'),
     keyPut: db.prepare(
       `INSERT INTO idempotency_keys (tenant_id, key, job_id, request_hash, expires_ms) VALUES (?, ?, ?, ?, ?)
@@ -98,6 +137,7 @@ export class EmbeddedTaskStore implements TaskStore {
           options.idempotency.expiresAt.getTime(),
         );
       }
+      this.checkLimits(job, options.limits);
       const { changes } = this.sql.insert.run(
         job.id,
         job.tenantId,
@@ -107,11 +147,30 @@ export class EmbeddedTaskStore implements TaskStore {
         job.updatedAt,
         Date.parse(job.createdAt),
         deadlineMs(job),
+        job.lane,
+        job.dispatchedAt ? 1 : 0,
+        PRIORITY_RANK[job.priority],
         JSON.stringify(job),
       );
       if (changes === 0) throw new DuplicateJobError(job.id);
+      if (job.cost) this.addUsage(job.tenantId, job.cost.day, job.cost.reserved);
       return { job, created: true };
     });
+  }
+
+  /** Inside the create transaction: the tenant's active jobs and today's budget, against the limits given. */
+  private checkLimits(job: Job, limits: CreateOptions['limits']): void {
+    if (!limits) return;
+    const usage = () => ({
+      activeJobs: (this.sql.countActive.get(job.tenantId) as { n: number }).n,
+      budgetUsed: job.cost ? this.usage(job.tenantId, job.cost.day) : 0,
+    });
+    if (limits.maxActive !== undefined && (this.sql.countActive.get(job.tenantId) as { n: number }).n >= limits.maxActive) {
+      throw new LimitReachedError('concurrency', usage());
+    }
+    if (limits.dailyBudget !== undefined && job.cost && this.usage(job.tenantId, job.cost.day) + job.cost.reserved > limits.dailyBudget) {
+      throw new LimitReachedError('budget', usage());
+    }
   }
 
   async get(id: string, tenantId?: string): Promise<Job | undefined> {
@@ -139,21 +198,39 @@ export class EmbeddedTaskStore implements TaskStore {
       : { items };
   }
 
-  async compareAndSet(id: string, expected: JobVersion, next: Job): Promise<Job | undefined> {
+  async compareAndSet(id: string, expected: JobVersion, next: Job, effects: WriteEffects = {}): Promise<Job | undefined> {
     this.assertOpen();
     if (next.id !== id) throw new TypeError('compareAndSet cannot change a job id');
-    const { changes } = this.sql.cas.run(
-      next.status,
-      next.attempts,
-      next.updatedAt,
-      deadlineMs(next),
-      JSON.stringify(next),
-      id,
-      expected.status,
-      expected.attempts,
-      expected.updatedAt,
-    );
-    return changes > 0 ? next : undefined;
+    const write = () =>
+      this.sql.cas.run(
+        next.status,
+        next.attempts,
+        next.updatedAt,
+        deadlineMs(next),
+        next.dispatchedAt ? 1 : 0,
+        JSON.stringify(next),
+        id,
+        expected.status,
+        expected.attempts,
+        expected.updatedAt,
+      ).changes > 0;
+    if (!effects.usage && !effects.webhook) return write() ? next : undefined;
+    const applied = immediate(this.db, () => {
+      if (!write()) return false;
+      if (effects.usage) this.addUsage(effects.usage.tenantId, effects.usage.day, effects.usage.delta);
+      if (effects.webhook) this.insertDelivery(effects.webhook);
+      return true;
+    });
+    return applied ? next : undefined;
+  }
+
+  async deleteJob(id: string, expected: JobVersion): Promise<boolean> {
+    this.assertOpen();
+    return immediate(this.db, () => {
+      if (this.sql.deleteJob.run(id, expected.status, expected.attempts, expected.updatedAt).changes === 0) return false;
+      this.sql.deleteDeliveries.run(id);
+      return true;
+    });
   }
 
   async findDue(query: DueQuery): Promise<Job[]> {
@@ -163,6 +240,7 @@ export class EmbeddedTaskStore implements TaskStore {
     if (query.updatedBefore) where.and('updated_at < ?', query.updatedBefore.toISOString());
     if (query.updatedAfter) where.and('updated_at > ?', query.updatedAfter.toISOString());
     if (query.neverStarted) where.and('attempts = 0');
+    if (query.dispatched !== undefined) where.and('dispatched = ?', query.dispatched ? 1 : 0);
     const sql = `SELECT doc FROM jobs WHERE ${where.sql} ORDER BY deadline_ms, updated_at LIMIT ?`;
     const rows = this.db.prepare(sql).all(...where.params, Math.max(1, Math.trunc(query.limit))) as { doc: string }[];
     return rows.map((r) => JSON.parse(r.doc) as Job);
@@ -173,27 +251,98 @@ export class EmbeddedTaskStore implements TaskStore {
     return (this.sql.countActive.get(tenantId) as { n: number }).n;
   }
 
-  async addUsage(tenantId: string, day: string, delta: number, limit?: number): Promise<UsageChange> {
-    this.assertOpen();
-    if (!Number.isFinite(delta)) throw new RangeError('delta must be a finite number');
-    return immediate(this.db, () => {
-      const current = (this.sql.usageGet.get(tenantId, day) as { amount: number } | undefined)?.amount ?? 0;
-      if (delta > 0 && limit !== undefined && current + delta > limit) return { applied: false, total: current };
-      const total = Math.max(0, current + delta);
-      this.sql.usagePut.run(tenantId, day, total);
-      return { applied: true, total };
-    });
+  /** Inside a transaction: adds to the day's usage, never below zero. */
+  private addUsage(tenantId: string, day: string, delta: number): void {
+    if (!Number.isFinite(delta)) throw new RangeError('a usage change must be a finite number');
+    this.sql.usagePut.run(tenantId, day, Math.max(0, this.usage(tenantId, day) + delta));
+  }
+
+  private usage(tenantId: string, day: string): number {
+    return (this.sql.usageGet.get(tenantId, day) as { amount: number } | undefined)?.amount ?? 0;
   }
 
   async getUsage(tenantId: string, day: string): Promise<number> {
     this.assertOpen();
-    return (this.sql.usageGet.get(tenantId, day) as { amount: number } | undefined)?.amount ?? 0;
+    return this.usage(tenantId, day);
   }
 
-  /** Drops expired idempotency keys; the sweeper calls it now and then. */
-  async pruneIdempotencyKeys(now = new Date()): Promise<number> {
+  async laneLoad(lane: string): Promise<LaneLoad> {
+    this.assertOpen();
+    const rows = this.sql.laneLoad.all(lane) as { tenant_id: string; held: number; dispatched: number; running: number }[];
+    const load: LaneLoad = { held: 0, dispatched: 0, running: 0, inFlightByTenant: {}, heldTenants: [] };
+    for (const r of rows) {
+      load.held += r.held;
+      load.dispatched += r.dispatched;
+      load.running += r.running;
+      load.inFlightByTenant[r.tenant_id] = r.dispatched + r.running;
+      if (r.held > 0) load.heldTenants.push(r.tenant_id);
+    }
+    return load;
+  }
+
+  async heldJobs(lane: string, tenantIds: readonly string[], perTenant: number): Promise<Job[]> {
+    this.assertOpen();
+    const limit = Math.max(1, Math.trunc(perTenant));
+    return tenantIds.flatMap((t) => (this.sql.heldJobs.all(lane, t, limit) as { doc: string }[]).map((r) => JSON.parse(r.doc) as Job));
+  }
+
+  async takeToken(key: string, params: BucketParams, now: Date): Promise<TakeResult> {
+    this.assertOpen();
+    return immediate(this.db, () => {
+      const row = this.sql.bucketGet.get(key) as { tokens: number; updated_ms: number } | undefined;
+      const r = takeToken(row && { tokens: row.tokens, updatedMs: row.updated_ms }, params, now.getTime());
+      this.sql.bucketPut.run(key, r.state.tokens, r.state.updatedMs);
+      return r;
+    });
+  }
+
+  async pruneIdempotencyKeys(now: Date): Promise<number> {
     this.assertOpen();
     return Number(this.sql.keyPrune.run(now.getTime()).changes);
+  }
+
+  private insertDelivery(d: NewWebhookDelivery): void {
+    const delivery: WebhookDelivery = { ...d, state: 'pending', attempts: 0, nextAttemptAt: d.createdAt, history: [] };
+    this.sql.deliveryInsert.run(d.id, d.jobId, 'pending', Date.parse(d.createdAt), JSON.stringify(delivery));
+  }
+
+  async claimWebhookDeliveries(now: Date, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+    this.assertOpen();
+    return immediate(this.db, () => {
+      const due = (this.sql.deliveriesDue.all(now.getTime(), Math.max(1, Math.trunc(limit))) as { doc: string }[]).map(
+        (r) => JSON.parse(r.doc) as WebhookDelivery,
+      );
+      const lease = new Date(now.getTime() + leaseMs).toISOString();
+      return due.map((d) => {
+        const claimed = { ...d, nextAttemptAt: lease };
+        this.sql.deliveryPut.run('pending', Date.parse(lease), JSON.stringify(claimed), d.id);
+        return { ...claimed, lease };
+      });
+    });
+  }
+
+  async recordWebhookAttempt(id: string, lease: string, attempt: WebhookAttempt, outcome: DeliveryOutcome): Promise<boolean> {
+    this.assertOpen();
+    return immediate(this.db, () => {
+      const row = this.sql.deliveryGet.get(id) as { doc: string; next_attempt_ms: number } | undefined;
+      if (!row) return false;
+      const d = JSON.parse(row.doc) as WebhookDelivery;
+      if (d.state !== 'pending' || d.nextAttemptAt !== lease) return false;
+      const next: WebhookDelivery = {
+        ...d,
+        state: outcome.state,
+        attempts: d.attempts + 1,
+        history: [...d.history, attempt],
+        nextAttemptAt: outcome.state === 'pending' ? outcome.nextAttemptAt.toISOString() : attempt.at,
+      };
+      this.sql.deliveryPut.run(next.state, Date.parse(next.nextAttemptAt), JSON.stringify(next), id);
+      return true;
+    });
+  }
+
+  async listWebhookDeliveries(jobId: string): Promise<WebhookDelivery[]> {
+    this.assertOpen();
+    return (this.sql.deliveriesOfJob.all(jobId) as { doc: string }[]).map((r) => JSON.parse(r.doc) as WebhookDelivery);
   }
 
   async waitForJobChange(

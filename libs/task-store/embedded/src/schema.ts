@@ -31,4 +31,25 @@ export const TASK_STORE_MIGRATIONS: readonly string[] = [
      amount REAL NOT NULL,
      PRIMARY KEY (tenant_id, day)
    ) WITHOUT ROWID;`,
+  // fair dispatch (lane, held/dispatched, priority), rate buckets, webhook deliveries
+  `ALTER TABLE jobs ADD COLUMN lane TEXT NOT NULL DEFAULT '';
+   ALTER TABLE jobs ADD COLUMN dispatched INTEGER NOT NULL DEFAULT 1;
+   ALTER TABLE jobs ADD COLUMN priority_rank INTEGER NOT NULL DEFAULT 1;
+   UPDATE jobs SET lane = json_extract(doc, '$.lane'),
+     priority_rank = CASE json_extract(doc, '$.priority') WHEN 'high' THEN 0 WHEN 'low' THEN 2 ELSE 1 END;
+   CREATE INDEX jobs_by_lane ON jobs (lane, status, dispatched, tenant_id, priority_rank, created_ms, id);
+   CREATE TABLE rate_buckets (
+     key TEXT PRIMARY KEY,
+     tokens REAL NOT NULL,
+     updated_ms INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE webhook_deliveries (
+     id TEXT PRIMARY KEY,
+     job_id TEXT NOT NULL,
+     state TEXT NOT NULL,
+     next_attempt_ms INTEGER NOT NULL,
+     doc TEXT NOT NULL
+   );
+   CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_ms);
+   CREATE INDEX webhook_deliveries_by_job ON webhook_deliveries (job_id);`,
 ];

@@ -18,3 +18,14 @@ export class InvalidCursorError extends Error {
     super('the cursor is not one this API returned');
   }
 }
+
+/** A create refused because the tenant is at a limit the store checks atomically. */
+export class LimitReachedError extends Error {
+  override readonly name = 'LimitReachedError';
+  constructor(
+    readonly limit: 'concurrency' | 'budget',
+    readonly usage: { activeJobs: number; budgetUsed: number },
+  ) {
+    super(`the tenant is at its ${limit} limit`);
+  }
+}

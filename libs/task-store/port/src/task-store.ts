@@ -1,4 +1,5 @@
-import type { Job, JobStatus, JobVersion } from '@gpu-jobs/job-contract';
+import type { BucketParams, TakeResult } from '@gpu-jobs/admission';
+import type { Job, JobStatus, JobVersion, WebhookAttempt, WebhookDelivery, WriteEffects } from '@gpu-jobs/job-contract';
 
 /**
  * The task store port: where jobs and the per-tenant counters live. Every change of a job's state is a
@@ -26,6 +27,12 @@ export interface JobPage {
 export interface CreateOptions {
   /** Required when the job has an idempotencyKey: what the key protects and until when. */
   idempotency?: { requestHash: string; expiresAt: Date };
+  /**
+   * Checked atomically with the insert, so concurrent creates can never pass a limit together. A job with
+   * `cost` reserves `cost.reserved` from the tenant's usage of `cost.day` in the same write. Throws
+   * LimitReachedError naming the limit.
+   */
+  limits?: { maxActive?: number; dailyBudget?: number };
 }
 
 export interface CreateResult {
@@ -44,14 +51,30 @@ export interface DueQuery {
   updatedAfter?: Date;
   /** Only jobs no worker has started yet (attempts = 0). */
   neverStarted?: boolean;
+  /** Only jobs released to their queue (true) or still held by the fair dispatcher (false). */
+  dispatched?: boolean;
   limit: number;
 }
 
-export interface UsageChange {
-  applied: boolean;
-  /** The tenant's total for the day after the change (or unchanged, when not applied). */
-  total: number;
+/** The jobs of one lane that are not finished, for the fair dispatcher and the backlog cap. */
+export interface LaneLoad {
+  /** Queued, waiting in the task store for the dispatcher. */
+  held: number;
+  /** Queued and released to the lane's queue. */
+  dispatched: number;
+  running: number;
+  /** Per tenant: dispatched + running. */
+  inFlightByTenant: Record<string, number>;
+  /** Tenants with held jobs. */
+  heldTenants: string[];
 }
+
+/** A delivery handed to one sender until `lease` (its nextAttemptAt while leased). */
+export interface ClaimedDelivery extends WebhookDelivery {
+  lease: string;
+}
+
+export type DeliveryOutcome = { state: 'delivered' } | { state: 'failed' } | { state: 'pending'; nextAttemptAt: Date };
 
 export interface TaskStore {
   /** Stores a new job. With an idempotency key: the same key and request hash return the first job. */
@@ -59,19 +82,33 @@ export interface TaskStore {
   /** With tenantId, another tenant's job is not found. */
   get(id: string, tenantId?: string): Promise<Job | undefined>;
   list(query: ListJobsQuery): Promise<JobPage>;
-  /** Replaces the job only if its status and attempts still equal `expected`; returns the stored job or undefined. */
-  compareAndSet(id: string, expected: JobVersion, next: Job): Promise<Job | undefined>;
+  /**
+   * Replaces the job only if its version (status, attempts, updatedAt) still equals `expected`, and applies
+   * `effects` (usage settlement, webhook delivery) in the same atomic write. Returns the stored job or undefined.
+   */
+  compareAndSet(id: string, expected: JobVersion, next: Job, effects?: WriteEffects): Promise<Job | undefined>;
+  /** Removes a finished job and its webhook deliveries, only if it is still at `expected` (retention). */
+  deleteJob(id: string, expected: JobVersion): Promise<boolean>;
   /** Jobs for sweepers and repair passes, oldest deadline (then oldest change) first. */
   findDue(query: DueQuery): Promise<Job[]>;
   /** Jobs of the tenant that are queued or running. */
   countActive(tenantId: string): Promise<number>;
-  /**
-   * Adds `delta` to the tenant's usage for `day` (YYYY-MM-DD, UTC). A positive delta applies only if the
-   * total stays within `limit`; concurrent callers can never overspend. A negative delta (refund) always
-   * applies and never takes the total below zero.
-   */
-  addUsage(tenantId: string, day: string, delta: number, limit?: number): Promise<UsageChange>;
+  /** The tenant's used and reserved cost units for `day` (YYYY-MM-DD, UTC). Never below zero. */
   getUsage(tenantId: string, day: string): Promise<number>;
+  /** Counts of the lane's unfinished jobs. */
+  laneLoad(lane: string): Promise<LaneLoad>;
+  /** Each given tenant's first `perTenant` held jobs of the lane, by priority then age. */
+  heldJobs(lane: string, tenantIds: readonly string[], perTenant: number): Promise<Job[]>;
+  /** Takes a token from the named bucket (see libs/admission token-bucket), atomically across processes. */
+  takeToken(key: string, params: BucketParams, now: Date): Promise<TakeResult>;
+  /** Drops idempotency keys past their expiry; returns how many. */
+  pruneIdempotencyKeys(now: Date): Promise<number>;
+  /** Leases up to `limit` pending deliveries that are due, for `leaseMs`; another sender cannot take them meanwhile. */
+  claimWebhookDeliveries(now: Date, limit: number, leaseMs: number): Promise<ClaimedDelivery[]>;
+  /** Records an attempt and what follows it, only while the caller still holds the lease. */
+  recordWebhookAttempt(id: string, lease: string, attempt: WebhookAttempt, outcome: DeliveryOutcome): Promise<boolean>;
+  /** The job's deliveries, oldest first. */
+  listWebhookDeliveries(jobId: string): Promise<WebhookDelivery[]>;
   /**
    * Waits until the job's updatedAt differs from `sinceUpdatedAt` (a write by any process), `timeoutMs`
    * passes, or `signal` aborts, and returns the job as it then is (undefined if it does not exist or is

@@ -2,7 +2,9 @@
 // job of the list and to reserve budget, and prints what it won.
 import { waitForGo } from '@gpu-jobs/testing';
 import { applyEvent } from '../apply-event';
+import { LimitReachedError } from '../errors';
 import { loadTaskStoreFactory } from './task-store-factory';
+import { sampleJob } from './sample-job';
 
 interface ChildArgs {
   factoryModule: string;
@@ -22,9 +24,16 @@ for (const id of args.jobIds) {
   const r = await applyEvent(store, id, { type: 'start', at: new Date(), workerId: `pid-${process.pid}` }, { maxTries: 50 });
   if (r.ok) won.push(id);
 }
+// each reservation is a job admitted against the daily budget
 let reserved = 0;
 for (let i = 0; i < args.reservations; i++) {
-  if ((await store.addUsage('tenant-a', '2026-01-01', 1, args.budgetLimit)).applied) reserved += 1;
+  const job = sampleJob({ tenantId: 'tenant-budget', cost: { day: '2026-01-01', reserved: 1 } });
+  try {
+    await store.create(job, { limits: { dailyBudget: args.budgetLimit } });
+    reserved += 1;
+  } catch (err) {
+    if (!(err instanceof LimitReachedError)) throw err;
+  }
 }
 print({ won, reserved, done: true });
 await store.close();

@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import { isTerminal, type Job } from '@gpu-jobs/job-contract';
+import { isTerminal, versionOf, type Job } from '@gpu-jobs/job-contract';
 import { makeTempDir, releaseTogether, TsChild } from '@gpu-jobs/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyEvent } from '../apply-event';
-import { DuplicateJobError, IdempotencyConflictError, InvalidCursorError } from '../errors';
+import { DuplicateJobError, IdempotencyConflictError, InvalidCursorError, LimitReachedError } from '../errors';
 import type { TaskStore } from '../task-store';
 import { sampleJob } from './sample-job';
 import { loadTaskStoreFactory, type TaskStoreFactory } from './task-store-factory';
@@ -202,19 +202,119 @@ export function describeTaskStoreContract(options: TaskStoreContractOptions): vo
       expect(fresh.map((j) => j.id).sort()).toEqual([overdue.id, later.id].sort());
     });
 
-    it('usage: reserve within a limit, refund never below zero', async () => {
-      expect(await store.addUsage(tenant, '2026-01-01', 6, 10)).toEqual({ applied: true, total: 6 });
-      expect(await store.addUsage(tenant, '2026-01-01', 5, 10)).toEqual({ applied: false, total: 6 });
-      expect(await store.addUsage(tenant, '2026-01-01', 4, 10)).toEqual({ applied: true, total: 10 });
-      expect(await store.addUsage(tenant, '2026-01-02', 1, 10)).toEqual({ applied: true, total: 1 });
-      expect(await store.addUsage(tenant, '2026-01-01', -3)).toEqual({ applied: true, total: 7 });
-      expect(await store.addUsage(tenant, '2026-01-01', -30)).toEqual({ applied: true, total: 0 });
-      expect(await store.getUsage(tenant, '2026-01-01')).toBe(0);
-      expect(await store.getUsage(tenant, '2026-01-02')).toBe(1);
+    it('usage: reserved at create within the budget, settled once with the final transition', async () => {
+      const cost = (reserved: number) => ({ day: '2026-01-01', reserved });
+      const a = job({ cost: cost(6) });
+      await store.create(a, { limits: { dailyBudget: 10 } });
+      await expect(store.create(job({ cost: cost(5) }), { limits: { dailyBudget: 10 } })).rejects.toMatchObject({
+        name: 'LimitReachedError',
+        limit: 'budget',
+        usage: { budgetUsed: 6 },
+      });
+      const b = job({ cost: cost(4) });
+      await store.create(b, { limits: { dailyBudget: 10 } });
+      expect(await store.getUsage(tenant, '2026-01-01')).toBe(10);
+      // a succeeds at an actual cost of 1 (5 back); b is cancelled (4 back)
+      await applyEvent(store, a.id, { type: 'start', at: new Date(), workerId: 'w' });
+      await applyEvent(store, a.id, { type: 'succeed', at: new Date(), result: 1, cost: 1 });
+      await applyEvent(store, b.id, { type: 'cancel', at: new Date() });
+      expect(await store.getUsage(tenant, '2026-01-01')).toBe(1);
+      // a second terminal write is refused, so nothing is settled twice
+      expect(await applyEvent(store, b.id, { type: 'cancel', at: new Date() })).toMatchObject({ ok: false });
+      expect(await store.getUsage(tenant, '2026-01-01')).toBe(1);
       expect(await store.getUsage('nobody', '2026-01-01')).toBe(0);
-      const concurrent = await Promise.all(Array.from({ length: 30 }, () => store.addUsage(tenant, '2026-01-03', 1, 20)));
-      expect(concurrent.filter((c) => c.applied)).toHaveLength(20);
+    });
+
+    it('concurrent creates never pass the budget or the concurrency limit together', async () => {
+      const attempts = await Promise.allSettled(
+        Array.from({ length: 30 }, () => store.create(job({ cost: { day: '2026-01-03', reserved: 1 } }), { limits: { dailyBudget: 20 } })),
+      );
+      expect(attempts.filter((r) => r.status === 'fulfilled')).toHaveLength(20);
       expect(await store.getUsage(tenant, '2026-01-03')).toBe(20);
+      const capped = await Promise.allSettled(Array.from({ length: 10 }, () => store.create(job(), { limits: { maxActive: 25 } })));
+      expect(capped.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
+      const refused = capped.find((r) => r.status === 'rejected');
+      expect(refused?.status === 'rejected' && refused.reason).toBeInstanceOf(LimitReachedError);
+      expect(await store.countActive(tenant)).toBe(25);
+    });
+
+    it('records a webhook delivery with the transition, and leases it to one sender at a time', async () => {
+      const j = job({ webhook: { url: 'https://example.com/hook' } });
+      await store.create(j);
+      await applyEvent(store, j.id, { type: 'cancel', at: new Date() });
+      const [d] = await store.listWebhookDeliveries(j.id);
+      expect(d).toMatchObject({ id: `${j.id}.cancelled.0`, type: 'job.cancelled', state: 'pending', attempts: 0, history: [] });
+      const now = new Date(Date.parse(d!.createdAt) + 10);
+      const claimed = (await store.claimWebhookDeliveries(now, 100, 30_000)).filter((c) => c.jobId === j.id);
+      expect(claimed).toHaveLength(1);
+      expect((await store.claimWebhookDeliveries(now, 100, 30_000)).filter((c) => c.jobId === j.id)).toHaveLength(0);
+      const lease = claimed[0]!.lease;
+      const attempt = { at: now.toISOString(), status: 500, durationMs: 3 };
+      const retryAt = new Date(now.getTime() + 1_000);
+      expect(await store.recordWebhookAttempt(d!.id, 'not-the-lease', attempt, { state: 'delivered' })).toBe(false);
+      expect(await store.recordWebhookAttempt(d!.id, lease, attempt, { state: 'pending', nextAttemptAt: retryAt })).toBe(true);
+      expect(await store.recordWebhookAttempt(d!.id, lease, attempt, { state: 'delivered' })).toBe(false);
+      expect(await store.claimWebhookDeliveries(now, 100, 30_000)).toEqual([]);
+      const again = (await store.claimWebhookDeliveries(retryAt, 100, 30_000)).filter((c) => c.jobId === j.id);
+      expect(again).toHaveLength(1);
+      await store.recordWebhookAttempt(d!.id, again[0]!.lease, { ...attempt, status: 204 }, { state: 'delivered' });
+      expect(await store.listWebhookDeliveries(j.id)).toEqual([
+        expect.objectContaining({ state: 'delivered', attempts: 2, history: [attempt, { ...attempt, status: 204 }] }),
+      ]);
+    });
+
+    it('lane load and held jobs for the fair dispatcher', async () => {
+      const lane = `lane-${tenant}`;
+      const other = `${tenant}-b`;
+      const held = [job({ lane, priority: 'low' }), job({ lane }), job({ lane, priority: 'high' }), sampleJob({ lane, tenantId: other })];
+      for (const j of held) await store.create(j);
+      await store.create(job({ lane, dispatchedAt: new Date().toISOString() }));
+      await store.create(job({ lane, status: 'running', attempts: 1, dispatchedAt: new Date().toISOString() }));
+      const load = await store.laneLoad(lane);
+      expect(load).toMatchObject({ held: 4, dispatched: 1, running: 1, inFlightByTenant: { [tenant]: 2, [other]: 0 } });
+      expect([...load.heldTenants].sort()).toEqual([tenant, other].sort());
+      const first = await store.heldJobs(lane, [tenant, other], 2);
+      expect(first.map((j) => j.id)).toEqual([held[2]!.id, held[1]!.id, held[3]!.id]);
+      const dispatched = await applyEvent(store, held[2]!.id, { type: 'dispatch', at: new Date() });
+      expect(dispatched.ok).toBe(true);
+      expect(await store.laneLoad(lane)).toMatchObject({ held: 3, dispatched: 2 });
+      expect((await store.findDue({ status: 'queued', dispatched: false, limit: 10 })).map((j) => j.id)).not.toContain(held[2]!.id);
+      expect((await store.findDue({ status: 'queued', dispatched: true, limit: 100 })).map((j) => j.id)).toContain(held[2]!.id);
+    });
+
+    it('token buckets are shared by every client of the store', async () => {
+      const params = { capacity: 5, refillPerSecond: 0.001 };
+      const now = new Date();
+      const other = await factory({ dataDir: dir.path });
+      try {
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => (i % 2 ? other : store).takeToken(`rate:${tenant}`, params, now)),
+        );
+        expect(results.filter((r) => r.allowed)).toHaveLength(5);
+        expect(results.find((r) => !r.allowed)?.retryAfterMs).toBeGreaterThan(0);
+        expect((await store.takeToken(`rate:${tenant}-x`, params, now)).allowed).toBe(true);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('retention deletes a finished job and its deliveries, only at the expected version', async () => {
+      const j = job({ webhook: { url: 'https://example.com/hook' } });
+      await store.create(j);
+      const done = await applyEvent(store, j.id, { type: 'cancel', at: new Date() });
+      if (!done.ok) throw new Error('cancel failed');
+      expect(await store.deleteJob(j.id, { ...versionOf(done.job), updatedAt: j.updatedAt })).toBe(false);
+      expect(await store.deleteJob(j.id, versionOf(done.job))).toBe(true);
+      expect(await store.get(j.id)).toBeUndefined();
+      expect(await store.listWebhookDeliveries(j.id)).toEqual([]);
+      expect(await store.deleteJob(j.id, versionOf(done.job))).toBe(false);
+    });
+
+    it('prunes expired idempotency keys', async () => {
+      await store.create(job({ idempotencyKey: 'a' }), { idempotency: { requestHash: 'h', expiresAt: new Date(Date.now() - 1) } });
+      await store.create(job({ idempotencyKey: 'b' }), { idempotency: { requestHash: 'h', expiresAt: new Date(Date.now() + hour) } });
+      expect(await store.pruneIdempotencyKeys(new Date())).toBeGreaterThanOrEqual(1);
+      expect(await store.pruneIdempotencyKeys(new Date())).toBe(0);
     });
 
     it('waitForJobChange wakes on a write by another client, and otherwise returns at its timeout', async () => {
@@ -241,9 +341,8 @@ export function describeTaskStoreContract(options: TaskStoreContractOptions): vo
     });
 
     it('keeps everything across close and reopen', async () => {
-      const j = job({ idempotencyKey: 'k' });
+      const j = job({ idempotencyKey: 'k', cost: { day: '2026-01-01', reserved: 2 } });
       await store.create(j, { idempotency: { requestHash: 'h', expiresAt: new Date(Date.now() + hour) } });
-      await store.addUsage(tenant, '2026-01-01', 2);
       await store.close();
       store = await factory({ dataDir: dir.path });
       expect(await store.get(j.id)).toEqual(j);
@@ -266,7 +365,8 @@ export function describeTaskStoreContract(options: TaskStoreContractOptions): vo
       const won = results.flatMap((r) => r['won'] as string[]);
       expect(won.sort()).toEqual([...ids].sort());
       expect(results.reduce((n, r) => n + (r['reserved'] as number), 0)).toBe(50);
-      expect(await store.getUsage('tenant-a', '2026-01-01')).toBe(50);
+      expect(await store.getUsage('tenant-budget', '2026-01-01')).toBe(50);
+      expect(await store.countActive('tenant-budget')).toBe(50);
       for (const id of ids) {
         const j = (await store.get(id)) as Job;
         expect(j.status).toBe('running');

@@ -1,0 +1,4 @@
+export * from './url-policy';
+export * from './signing';
+export * from './backoff';
+export * from './sender';
