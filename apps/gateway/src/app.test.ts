@@ -1,8 +1,11 @@
 // The gateway built in-process (buildGateway) with embedded ports, exercised with inject().
 import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions } from 'fastify';
-import { TokenVerifier, loadOrCreateLocalKeys, signLocalToken } from '@gpu-jobs/auth';
-import { openPorts, type Ports } from '@gpu-jobs/platform';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { TenantRegistry, type TenantLimits } from '@gpu-jobs/admission';
+import { TokenVerifier, loadOrCreateLocalKeys, signLocalToken, type LocalKeys } from '@gpu-jobs/auth';
+import { FairDispatcher, openPorts, type Ports } from '@gpu-jobs/platform';
+import { deriveTenantSecret } from '@gpu-jobs/webhooks';
 import { loadModelRegistry } from '@gpu-jobs/runners';
 import { PlatformMetrics } from '@gpu-jobs/telemetry';
 import { makeTempDir, workspaceRoot } from '@gpu-jobs/testing';
@@ -12,33 +15,54 @@ import { buildGateway } from './app';
 const dir = makeTempDir('gateway-app-');
 let app: FastifyInstance;
 let ports: Ports;
+let keys: LocalKeys;
 let auth: string;
 const health = { started: true, ready: true };
+const opts = { issuer: 'iss', audience: 'aud', tenantClaim: 'tenant' };
+const generous = { models: ['*'], maxInputBytes: 1 << 20, maxConcurrentJobs: 1000, requestsPerMinute: 100_000, dailyBudget: 1e6 };
+const tenant = (id: string, limits: Partial<TenantLimits> = {}) => ({ id, weight: 1, limits: { ...generous, ...limits } });
+const tenants = TenantRegistry.of([
+  tenant('acme'),
+  tenant('narrow', { models: ['text-detection-map'], maxInputBytes: 64 }),
+  tenant('chatty', { requestsPerMinute: 60, burst: 3 }),
+  tenant('busy', { maxConcurrentJobs: 2 }),
+  tenant('thrifty', { dailyBudget: 10 }),
+  tenant('flood'),
+]);
+const bearer = async (id: string) => `Bearer ${await signLocalToken(keys, { ...opts, tenant: id })}`;
+const png = Buffer.from('not really a png').toString('base64');
 
 beforeAll(async () => {
-  const models = loadModelRegistry(join(workspaceRoot(), 'config/models.json'), workspaceRoot());
+  // the repository's registry, with a small window and backlog cap for the lane
+  const registry = JSON.parse(readFileSync(join(workspaceRoot(), 'config/models.json'), 'utf8')) as Record<string, unknown>;
+  registry['lanes'] = { 'small-gpu': { dispatchWindow: 4, maxBacklog: 60 } };
+  writeFileSync(join(dir.path, 'models.json'), JSON.stringify(registry));
+  const models = loadModelRegistry(join(dir.path, 'models.json'), workspaceRoot());
   ports = await openPorts(
     {
       DATA_DIR: dir.path,
       QUEUE_ADAPTER: 'embedded',
       TASK_STORE_ADAPTER: 'embedded',
       BLOB_STORE_ADAPTER: 'local',
-      MODEL_REGISTRY: '',
       QUEUE_LOCK_SECONDS: 30,
       QUEUE_MAX_DELIVERY_COUNT: 5,
       EMBEDDED_SYNCHRONOUS: 'NORMAL',
     },
     models.lanes(),
   );
-  const keys = await loadOrCreateLocalKeys(dir.path);
-  const opts = { issuer: 'iss', audience: 'aud', tenantClaim: 'tenant' };
-  auth = `Bearer ${await signLocalToken(keys, { ...opts, tenant: 'acme' })}`;
+  keys = await loadOrCreateLocalKeys(dir.path);
+  auth = await bearer('acme');
   app = await buildGateway({
     ports,
     models,
     metrics: new PlatformMetrics('gateway-test'),
     verifier: new TokenVerifier({ ...opts, clockToleranceSeconds: 5, keys: { jwks: keys.jwks } }),
     health,
+    tenants,
+    dispatcher: new FairDispatcher(ports.store, ports.queue, { laneSettings: (l) => models.lane(l), weight: () => 1 }),
+    webhookPolicy: { allowLoopback: false },
+    webhookSecret: (t) => deriveTenantSecret('test-master-key', t),
+    pressure: { maxEventLoopDelayMs: 0, maxHeapUsedBytes: 0, maxRssBytes: 0, retryAfterSeconds: 5 },
     bodyLimitBytes: 64 * 1024,
     longPollMaxSeconds: 2,
     idempotencyTtlMs: 60_000,
@@ -57,7 +81,7 @@ describe('gateway (inject)', () => {
       method: 'POST',
       url: '/v1/jobs',
       headers: { authorization: auth },
-      payload: { model: 'ocr-en', input: { image: Buffer.from('not really a png').toString('base64') }, metadata: { order: '7' } },
+      payload: { model: 'ocr-en', input: { image: png }, metadata: { order: '7' } },
     });
     expect(res.statusCode).toBe(202);
     const job = res.json() as { id: string; status: string; metadata: unknown };
@@ -142,6 +166,146 @@ describe('gateway (inject)', () => {
       expect(res.json()).toMatchObject({ status, code, type: `urn:gpu-jobs:problem:${code}` });
       expect(res.body).not.toMatch(/at \w+ \(/); // no stack traces
     }
+  });
+
+  it('admission: each limit answers with its own code, status and retry hint', async () => {
+    const submit = async (who: string, payload: object = { model: 'ocr-en', input: { image: png } }) =>
+      app.inject({ method: 'POST', url: '/v1/jobs', headers: { authorization: await bearer(who) }, payload });
+    const expectProblem = (res: Awaited<ReturnType<typeof submit>>, status: number, code: string, retryAfter?: string) => {
+      expect(res.statusCode, res.body).toBe(status);
+      expect(res.json()).toMatchObject({ code });
+      expect(res.headers['retry-after']).toBe(retryAfter);
+    };
+    expectProblem(await submit('stranger'), 403, 'tenant_unknown');
+    expectProblem(await submit('narrow'), 403, 'model_not_allowed');
+    const tensor = { inputs: [{ name: 'x', datatype: 'float32', shape: [1, 3, 32, 32], data: new Array(3 * 32 * 32).fill(0) }] };
+    expectProblem(await submit('narrow', { model: 'text-detection-map', input: tensor }), 413, 'payload_too_large');
+    const models = await app.inject({ method: 'GET', url: '/v1/models', headers: { authorization: await bearer('narrow') } });
+    expect(models.json<{ models: { id: string }[] }>().models.map((m) => m.id)).toEqual(['text-detection-map']);
+
+    const chatty = await bearer('chatty');
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await app.inject({ method: 'GET', url: '/v1/models', headers: { authorization: chatty } }));
+    expect(answers.map((r) => r.statusCode)).toEqual([200, 200, 200, 429]);
+    expectProblem(answers[3] as Awaited<ReturnType<typeof submit>>, 429, 'rate_limited', '1');
+
+    expect((await submit('busy')).statusCode).toBe(202);
+    expect((await submit('busy')).statusCode).toBe(202);
+    expectProblem(await submit('busy'), 429, 'concurrency_limited', '5');
+
+    expectProblem(
+      await submit('acme', { model: 'ocr-en', input: { image: png }, webhook: { url: 'https://169.254.169.254/latest' } }),
+      422,
+      'webhook_url_refused',
+    );
+    expectProblem(
+      await submit('acme', { model: 'ocr-en', input: { image: png }, webhook: { url: 'http://hooks.example.com/' } }),
+      422,
+      'webhook_url_refused',
+    );
+  });
+
+  it('budget: concurrent submits never reserve more than the daily budget; a cancel refunds', async () => {
+    const token = await bearer('thrifty');
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        app.inject({
+          method: 'POST',
+          url: '/v1/jobs',
+          headers: { authorization: token },
+          payload: { model: 'ocr-en', input: { image: png } },
+        }),
+      ),
+    );
+    const accepted = answers.filter((r) => r.statusCode === 202);
+    expect(accepted).toHaveLength(10); // costUnits 1 each, budget 10
+    const refused = answers.find((r) => r.statusCode === 402);
+    expect(refused?.json()).toMatchObject({ code: 'budget_exceeded' });
+    expect(Number(refused?.headers['retry-after'])).toBeGreaterThan(0);
+    const view = (await app.inject({ method: 'GET', url: '/v1/tenant', headers: { authorization: token } })).json();
+    expect(view).toMatchObject({ id: 'thrifty', usage: { budgetUsed: 10, activeJobs: 10 }, limits: { dailyBudget: 10 } });
+    const first = accepted[0]?.json<{ id: string }>();
+    const cancelled = await app.inject({ method: 'POST', url: `/v1/jobs/${first?.id}/cancel`, headers: { authorization: token } });
+    expect(cancelled.json()).toMatchObject({ status: 'cancelled', cost: { reserved: 1, charged: 0 } });
+    const after = (await app.inject({ method: 'GET', url: '/v1/tenant', headers: { authorization: token } })).json();
+    expect(after).toMatchObject({ usage: { budgetUsed: 9, activeJobs: 9 } });
+  });
+
+  it('Idempotency-Key: same body -> the same job with 200; another body -> 409', async () => {
+    const post = (payload: object) =>
+      app.inject({ method: 'POST', url: '/v1/jobs', headers: { authorization: auth, 'idempotency-key': 'order-42' }, payload });
+    const first = await post({ model: 'ocr-en', input: { image: png }, metadata: { a: '1' } });
+    expect(first.statusCode).toBe(202);
+    const again = await post({ metadata: { a: '1' }, input: { image: png }, model: 'ocr-en' }); // key order does not matter
+    expect(again.statusCode).toBe(200);
+    expect(again.json<{ id: string }>().id).toBe(first.json<{ id: string }>().id);
+    expect(again.headers['location']).toBe(first.headers['location']);
+    const other = await post({ model: 'ocr-en', input: { image: png }, metadata: { a: '2' } });
+    expect(other.statusCode).toBe(409);
+    expect(other.json()).toMatchObject({ code: 'idempotency_conflict' });
+  });
+
+  it('a webhook subscription is recorded with the job and its deliveries are listed', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: { authorization: auth },
+      payload: { model: 'ocr-en', input: { image: png }, webhook: { url: 'https://hooks.example.com/jobs', events: ['cancelled'] } },
+    });
+    const { id } = res.json<{ id: string }>();
+    await app.inject({ method: 'POST', url: `/v1/jobs/${id}/cancel`, headers: { authorization: auth } });
+    const list = await app.inject({ method: 'GET', url: `/v1/jobs/${id}/webhook-deliveries`, headers: { authorization: auth } });
+    expect(list.json()).toEqual({
+      items: [expect.objectContaining({ id: `${id}.cancelled.0`, type: 'job.cancelled', state: 'pending', attempts: 0, history: [] })],
+    });
+    const secret = await app.inject({ method: 'GET', url: '/v1/tenant/webhook-secret', headers: { authorization: auth } });
+    expect(secret.json()).toEqual({ secret: deriveTenantSecret('test-master-key', 'acme') });
+    const other = await app.inject({
+      method: 'GET',
+      url: `/v1/jobs/${id}/webhook-deliveries`,
+      headers: { authorization: await bearer('busy') },
+    });
+    expect(other.statusCode).toBe(404);
+  });
+
+  it('holds jobs beyond the lane window and answers 503 queue_full at the backlog cap', async () => {
+    const token = await bearer('flood');
+    let status = 0;
+    let sent = 0;
+    while (sent < 100) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        headers: { authorization: token },
+        payload: { model: 'ocr-en', input: { image: png } },
+      });
+      status = res.statusCode;
+      if (status !== 202) {
+        expect(res.json()).toMatchObject({ code: 'queue_full' });
+        expect(res.headers['retry-after']).toBe('5');
+        break;
+      }
+      sent += 1;
+    }
+    expect(status).toBe(503);
+    const counts = await ports.queue.counts('small-gpu');
+    expect(counts.active).toBeLessThanOrEqual(4); // the window: the rest wait in the task store
+    const load = await ports.store.laneLoad('small-gpu');
+    expect(load.held + load.dispatched).toBeGreaterThanOrEqual(60);
+  });
+
+  it('publishes every new field, header and error in the OpenAPI document', async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{
+      paths: Record<string, Record<string, Record<string, unknown>>>;
+    }>();
+    const submit = doc.paths['/v1/jobs']?.['post'] as { responses: Record<string, unknown>; parameters: { name: string }[] };
+    expect(Object.keys(submit.responses)).toEqual(expect.arrayContaining(['200', '202', '402', '403', '409', '413', '422', '429', '503']));
+    expect(submit.parameters.map((p) => p.name)).toContain('idempotency-key');
+    expect(JSON.stringify(submit)).toContain('deadlineSeconds');
+    expect(JSON.stringify(submit)).toContain('webhook');
+    expect(doc.paths['/v1/jobs/{id}/events']).toBeDefined();
+    expect(doc.paths['/v1/jobs/{id}/webhook-deliveries']).toBeDefined();
+    expect(doc.paths['/v1/tenant']).toBeDefined();
   });
 
   it('probes follow the health state, without authentication', async () => {

@@ -1,16 +1,22 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { Ports } from '@gpu-jobs/platform';
+import fastifySse from '@fastify/sse';
+import type { TenantRegistry } from '@gpu-jobs/admission';
+import type { FairDispatcher, Ports } from '@gpu-jobs/platform';
+import type { UrlPolicy } from '@gpu-jobs/webhooks';
 import type { ModelIndex } from '@gpu-jobs/runners';
 import type { PlatformMetrics } from '@gpu-jobs/telemetry';
 import type { TokenVerifier } from '@gpu-jobs/auth';
 import { JobService } from './jobs/job-service';
 import { authenticate } from './plugins/authenticate';
+import { registerBackpressure, type PressureLimits } from './plugins/backpressure';
+import { rateLimit } from './plugins/rate-limit';
 import { registerOpenApi } from './plugins/openapi';
 import { registerProblemHandler } from './plugins/problem-handler';
 import { registerRequestMetrics } from './plugins/request-metrics';
 import { healthRoutes, type HealthState } from './routes/health-routes';
 import { jobRoutes } from './routes/job-routes';
 import { modelRoutes } from './routes/model-routes';
+import { tenantRoutes } from './routes/tenant-routes';
 
 export interface GatewayDeps {
   ports: Ports;
@@ -21,6 +27,11 @@ export interface GatewayDeps {
   bodyLimitBytes: number;
   longPollMaxSeconds: number;
   idempotencyTtlMs: number;
+  tenants: TenantRegistry;
+  dispatcher: FairDispatcher;
+  webhookPolicy: UrlPolicy;
+  webhookSecret: (tenantId: string) => string | undefined;
+  pressure: PressureLimits;
   logger: FastifyServerOptions['loggerInstance'] | boolean;
 }
 
@@ -45,13 +56,24 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   registerProblemHandler(app);
   await registerOpenApi(app);
   registerRequestMetrics(app, deps.metrics);
+  await registerBackpressure(app, deps.pressure, deps.metrics);
+  await app.register(fastifySse, { heartbeatInterval: 15_000 });
   await app.register(healthRoutes(deps.health));
 
-  const service = new JobService(deps.ports, deps.models, deps.metrics, deps.idempotencyTtlMs);
+  const service = new JobService({
+    ports: deps.ports,
+    models: deps.models,
+    metrics: deps.metrics,
+    dispatcher: deps.dispatcher,
+    idempotencyTtlMs: deps.idempotencyTtlMs,
+    webhookPolicy: deps.webhookPolicy,
+  });
   await app.register(async (v1) => {
-    v1.addHook('onRequest', authenticate(deps.verifier));
+    v1.addHook('onRequest', authenticate(deps.verifier, deps.tenants));
+    v1.addHook('onRequest', rateLimit(deps.ports.store, deps.metrics));
     await v1.register(jobRoutes(service, { longPollMaxSeconds: deps.longPollMaxSeconds }));
     await v1.register(modelRoutes(deps.models));
+    await v1.register(tenantRoutes(deps.ports.store, deps.webhookSecret));
   });
   return app;
 }

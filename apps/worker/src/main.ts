@@ -2,7 +2,8 @@
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { startOrExit } from '@gpu-jobs/config';
-import { openPorts } from '@gpu-jobs/platform';
+import { TenantRegistry } from '@gpu-jobs/admission';
+import { FairDispatcher, openPorts } from '@gpu-jobs/platform';
 import { loadModelRegistry } from '@gpu-jobs/runners';
 import { PlatformMetrics, createLogger } from '@gpu-jobs/telemetry';
 import { buildProbeServer } from './http/probe-server';
@@ -14,14 +15,22 @@ const log = createLogger('worker');
 async function main(config: WorkerConfig): Promise<void> {
   const metrics = new PlatformMetrics('worker');
   const models = loadModelRegistry(resolve(config.MODEL_REGISTRY), process.cwd());
+  const tenants = TenantRegistry.load(resolve(config.TENANTS_FILE));
+  const stopWatching = tenants.watch((err) => err && log.error({ errorMessage: err.message }, 'tenants file not reloaded'));
   const ports = await openPorts(config, [config.WORKER_LANE]);
-  const worker = new GpuWorker(config, ports, models, log.child({ workerId: config.WORKER_ID }), metrics);
+  const dispatcher = new FairDispatcher(ports.store, ports.queue, {
+    laneSettings: (lane) => models.lane(lane),
+    weight: (tenantId) => tenants.get(tenantId)?.weight ?? 1,
+    onError: (lane, err) => log.error({ lane, errorMessage: err.message }, 'dispatch failed'),
+  });
+  const worker = new GpuWorker(config, ports, models, log.child({ workerId: config.WORKER_ID }), metrics, dispatcher);
 
   let stopping: Promise<void> | undefined;
   const stop = (why: string) => {
     stopping ??= (async () => {
       log.info({ why }, 'stopping');
       await worker.drain();
+      stopWatching();
       await server.close();
       await ports.close();
       log.info('stopped');

@@ -1,4 +1,4 @@
-import type { Ports } from '@gpu-jobs/platform';
+import type { FairDispatcher, Ports } from '@gpu-jobs/platform';
 import type { ModelIndex, ResolvedModel } from '@gpu-jobs/runners';
 import type { Logger, PlatformMetrics } from '@gpu-jobs/telemetry';
 import { JobConsumer } from './consumer/job-consumer';
@@ -27,6 +27,8 @@ export class GpuWorker {
     private readonly models: ModelIndex,
     private readonly log: Logger,
     private readonly metrics: PlatformMetrics,
+    /** Released held jobs of the lane when one of ours ends (its place in the lane's window is free). */
+    private readonly dispatcher?: FairDispatcher,
   ) {}
 
   get laneModels(): ResolvedModel[] {
@@ -76,7 +78,10 @@ export class GpuWorker {
           maxWaitTimeMs: this.config.WORKER_RECEIVE_WAIT_SECONDS * 1000,
           abortSignal: this.stopReceiving.signal,
         });
-        if (message) await consumer.handle(message, thread, this.stopRunning.signal);
+        if (message) {
+          await consumer.handle(message, thread, this.stopRunning.signal);
+          this.dispatcher?.request(this.config.WORKER_LANE);
+        }
       } catch (err) {
         if (this.stopReceiving.signal.aborted) break;
         this.log.error({ errorName: (err as Error).name, errorMessage: (err as Error).message }, 'receive loop error; retrying in 1 s');

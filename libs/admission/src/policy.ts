@@ -44,15 +44,28 @@ export const CONCURRENCY_RETRY_SECONDS = 5;
 
 /**
  * Admission of one job submission, without I/O: the tenant's limits and usage in, allowed or the limit that
- * was hit out. The store re-checks concurrency and budget atomically when it creates the job (two submits
- * racing can both pass here); `rejection` builds the same answer for that case.
+ * was hit out. It is two halves so the usage half can run where usage is exact: the gateway applies
+ * `requestLimitHit` (model, size) itself and hands `usageLimitHit` to the task store, which evaluates it
+ * inside the transaction that creates the job, so concurrent submits can never pass a limit together.
  */
 export function admit(request: SubmitRequest, limits: TenantLimits, usage: TenantUsage): Decision {
-  if (!modelAllowed(limits, request.model)) return rejection('model', limits, usage, request);
-  if (request.inputBytes > limits.maxInputBytes) return rejection('inputSize', limits, usage, request);
-  if (usage.activeJobs >= limits.maxConcurrentJobs) return rejection('concurrency', limits, usage, request);
-  if (usage.budgetUsed + request.cost > limits.dailyBudget) return rejection('budget', limits, usage, request);
+  const hit = requestLimitHit(request, limits) ?? usageLimitHit(request, limits, usage);
+  if (hit) return rejection(hit, limits, usage, request);
   return { allowed: true, day: budgetDay(request.at), cost: request.cost };
+}
+
+/** The limits a request can hit whatever the tenant's usage: the model and the input size. */
+export function requestLimitHit(request: SubmitRequest, limits: TenantLimits): 'model' | 'inputSize' | undefined {
+  if (!modelAllowed(limits, request.model)) return 'model';
+  if (request.inputBytes > limits.maxInputBytes) return 'inputSize';
+  return undefined;
+}
+
+/** The limits that depend on usage: jobs queued or running, and today's budget (the job's cost included). */
+export function usageLimitHit(request: SubmitRequest, limits: TenantLimits, usage: TenantUsage): 'concurrency' | 'budget' | undefined {
+  if (usage.activeJobs >= limits.maxConcurrentJobs) return 'concurrency';
+  if (request.cost > 0 && usage.budgetUsed + request.cost > limits.dailyBudget) return 'budget';
+  return undefined;
 }
 
 export function rejection(limit: LimitName, limits: TenantLimits, usage: TenantUsage, request: SubmitRequest): Rejection {

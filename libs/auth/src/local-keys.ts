@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK } from 'jose';
 
@@ -53,4 +54,27 @@ export async function signLocalToken(keys: LocalKeys, request: TokenRequest): Pr
     .setIssuedAt()
     .setExpirationTime(`${request.ttlSeconds ?? 3600}s`)
     .sign(key);
+}
+
+/**
+ * A random secret made on first use in `<dataDir>/auth/<name>` (mode 0600), for local runs where no secret
+ * is configured (the webhook master key). Several processes starting together read the same one.
+ */
+export function loadOrCreateLocalSecret(dataDir: string, name: string): string {
+  const dir = join(dataDir, 'auth');
+  const path = join(dir, name);
+  if (!existsSync(path)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // written aside, then linked into place: readers never see a half-written file, and the first link wins
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, randomBytes(32).toString('base64url'), { mode: 0o600 });
+    try {
+      linkSync(tmp, path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      unlinkSync(tmp);
+    }
+  }
+  return readFileSync(path, 'utf8').trim();
 }

@@ -19,6 +19,7 @@ export const PROBLEM_CODES = {
   unsupported_media_type: { status: 415, title: 'The content type is not supported' },
   model_unknown: { status: 422, title: 'The model is not known' },
   input_invalid: { status: 422, title: 'The input cannot be used by the model' },
+  webhook_url_refused: { status: 422, title: 'The webhook URL is not allowed' },
   rate_limited: { status: 429, title: 'Too many requests' },
   concurrency_limited: { status: 429, title: 'Too many jobs in progress' },
   queue_full: { status: 503, title: 'The queue is full; retry later' },

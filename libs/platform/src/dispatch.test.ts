@@ -15,11 +15,14 @@ describe('redispatchStranded', () => {
     await queue.ensureQueue('small-gpu');
     const now = Date.now();
     const at = (ms: number) => new Date(now - ms).toISOString();
-    const sent = sampleJob({ createdAt: at(60_000), updatedAt: at(60_000) });
-    const stranded = sampleJob({ createdAt: at(60_000), updatedAt: at(60_000) });
-    const fresh = sampleJob({ createdAt: at(1_000), updatedAt: at(1_000) });
-    const retried = sampleJob({ attempts: 1, createdAt: at(60_000), updatedAt: at(60_000) });
-    for (const j of [sent, stranded, fresh, retried]) await store.create(j);
+    const dispatched = (ms: number, overrides = {}) =>
+      sampleJob({ createdAt: at(ms), updatedAt: at(ms), dispatchedAt: at(ms), ...overrides });
+    const sent = dispatched(60_000);
+    const stranded = dispatched(60_000);
+    const fresh = dispatched(1_000);
+    const retried = dispatched(60_000, { attempts: 1 });
+    const held = sampleJob({ createdAt: at(60_000), updatedAt: at(60_000) }); // the fair dispatcher's to send
+    for (const j of [sent, stranded, fresh, retried, held]) await store.create(j);
     await dispatchJob(queue, sent); // the gateway got this one out before the crash
 
     const redone = await redispatchStranded(store, queue, { olderThanMs: 30_000, duplicateWindowMs: 600_000 }, now);

@@ -36,8 +36,8 @@ export interface RedispatchOptions {
 }
 
 /**
- * The other half of "accepted means queued": the gateway stores a job, then sends its message; a crash
- * between the two leaves a queued job without a message. This pass re-sends the message of every job that
+ * The other half of "accepted means queued": the gateway (or the fair dispatcher) marks a job dispatched,
+ * then sends its message; a crash between the two leaves a dispatched job without a message. This pass re-sends the message of every job that
  * was never started and is still inside the duplicate-detection window, so a message that did go out is
  * dropped as a duplicate and one that did not is sent now. Run at start-up and then periodically (more
  * often than the window).
@@ -48,6 +48,7 @@ export async function redispatchStranded(store: TaskStore, queue: Queue, options
     updatedBefore: new Date(now - options.olderThanMs),
     updatedAfter: new Date(now - options.duplicateWindowMs + 5_000),
     neverStarted: true, // a retried job's message still exists (it was abandoned, not lost)
+    dispatched: true, // a held job has no message yet by design: the fair dispatcher sends it
     limit: options.limit ?? 500,
   });
   for (const job of stranded) await dispatchJob(queue, job);

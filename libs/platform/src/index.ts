@@ -1,3 +1,6 @@
 export * from './platform-config';
 export * from './ports';
 export * from './dispatch';
+export * from './fair-dispatcher';
+export * from './sweeper';
+export * from './webhook-dispatcher';

@@ -16,6 +16,11 @@ export const PlatformConfig = Type.Object({
     description: 'local directory; azure arrives with the production adapters',
   }),
   MODEL_REGISTRY: Type.String({ minLength: 1, default: 'config/models.json' }),
+  TENANTS_FILE: Type.String({
+    minLength: 1,
+    default: 'config/tenants.json',
+    description: 'tenants, their limits and weights; re-read when it changes',
+  }),
   QUEUE_LOCK_SECONDS: Type.Integer({
     minimum: 1,
     maximum: 300,

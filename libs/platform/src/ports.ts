@@ -15,7 +15,7 @@ export interface Ports {
 }
 
 /** Opens the adapters the configuration names and makes sure each lane has its queue. */
-export async function openPorts(config: PlatformConfig, lanes: readonly string[]): Promise<Ports> {
+export async function openPorts(config: Omit<PlatformConfig, 'MODEL_REGISTRY' | 'TENANTS_FILE'>, lanes: readonly string[]): Promise<Ports> {
   const dataDir = resolve(config.DATA_DIR);
   const queue = EmbeddedQueue.open({ dataDir, synchronous: config.EMBEDDED_SYNCHRONOUS });
   const store = EmbeddedTaskStore.open({ dataDir, synchronous: config.EMBEDDED_SYNCHRONOUS });

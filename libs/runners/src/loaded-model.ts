@@ -1,5 +1,5 @@
 import { TensorInput, fieldErrors, type OcrResult, type TensorOutput } from '@gpu-jobs/job-contract';
-import { PermanentInputError } from './errors';
+import { PermanentInputError, RunCancelledError } from './errors';
 import { OcrPipeline, loadAlphabet, type RunHooks } from './ocr/ocr-pipeline';
 import { ModelRegistryError, type ResolvedModel } from './registry/model-registry';
 import { createSession, DEFAULT_SESSION_OPTIONS, type InferenceSession, type SessionOptions } from './sessions';
@@ -59,7 +59,11 @@ async function loadTensor(entry: ResolvedModel, options: SessionOptions): Promis
   }
   return {
     entry,
-    run: async (input) => {
+    // stages: decode the input, run the model; a cancel is honoured between them and before the result is kept
+    run: async (input, hooks = {}) => {
+      const stop = () => {
+        if (hooks.shouldStop?.()) throw new RunCancelledError();
+      };
       let parsed: unknown;
       try {
         parsed = JSON.parse(input.toString('utf8'));
@@ -68,7 +72,12 @@ async function loadTensor(entry: ResolvedModel, options: SessionOptions): Promis
       }
       const errors = fieldErrors(TensorInput, parsed);
       if (errors.length > 0) throw new PermanentInputError('input_invalid', `input ${errors[0]?.path || '/'} ${errors[0]?.message}`);
-      return runner.run(parsed as TensorInput);
+      hooks.onProgress?.({ stage: 'inference', done: 0, total: 1 });
+      stop();
+      const output = await runner.run(parsed as TensorInput);
+      stop();
+      hooks.onProgress?.({ stage: 'inference', done: 1, total: 1 });
+      return output;
     },
     warmUp: async () => {
       // zeros in the declared shapes; a dynamic dimension becomes 1 for the batch and 32 elsewhere

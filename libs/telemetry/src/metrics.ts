@@ -13,6 +13,9 @@ export class PlatformMetrics {
   readonly queueDepth: Gauge<'lane' | 'state'>;
   readonly inFlightJobs: Gauge<'lane'>;
   readonly admissionRejects: Counter<'reason'>;
+  readonly laneJobs: Gauge<'lane' | 'state'>;
+  readonly webhookAttempts: Counter<'outcome'>;
+  readonly sweptJobs: Counter<'action'>;
 
   constructor(service: string) {
     this.registry.setDefaultLabels({ service });
@@ -55,6 +58,24 @@ export class PlatformMetrics {
       name: 'admission_rejects_total',
       help: 'Requests refused before any work, by reason',
       labelNames: ['reason'],
+      registers,
+    });
+    this.laneJobs = new Gauge({
+      name: 'lane_jobs',
+      help: "Unfinished jobs of a lane: held (waiting for the fair dispatcher), dispatched (in the lane's queue), running",
+      labelNames: ['lane', 'state'],
+      registers,
+    });
+    this.webhookAttempts = new Counter({
+      name: 'webhook_attempts_total',
+      help: 'Webhook delivery attempts by outcome (delivered, retry, failed)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.sweptJobs = new Counter({
+      name: 'swept_jobs_total',
+      help: 'Jobs the sweeper expired or removed after retention',
+      labelNames: ['action'],
       registers,
     });
   }

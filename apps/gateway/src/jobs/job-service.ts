@@ -10,10 +10,12 @@ import {
   type Job,
   type SubmitJobRequest,
 } from '@gpu-jobs/job-contract';
-import { dispatchJob, type Ports } from '@gpu-jobs/platform';
+import { budgetDay, estimatedCost, rejection, requestLimitHit, usageLimitHit, type SubmitRequest, type Tenant } from '@gpu-jobs/admission';
+import { dispatchJob, type FairDispatcher, type Ports } from '@gpu-jobs/platform';
 import type { ModelIndex, ResolvedModel } from '@gpu-jobs/runners';
-import { IdempotencyConflictError, InvalidCursorError, applyEvent, type JobPage } from '@gpu-jobs/task-store';
+import { IdempotencyConflictError, InvalidCursorError, LimitReachedError, applyEvent, type JobPage } from '@gpu-jobs/task-store';
 import type { PlatformMetrics } from '@gpu-jobs/telemetry';
+import { refusedUrl, type UrlPolicy } from '@gpu-jobs/webhooks';
 import { ProblemError } from '../problem-error';
 
 export const INPUT_SCHEMAS = { image: ImageInput, text: TextInput, tensor: TensorInput } as const;
@@ -34,26 +36,55 @@ export interface SubmitResult {
   created: boolean;
 }
 
+export interface JobServiceDeps {
+  ports: Ports;
+  models: ModelIndex;
+  metrics: PlatformMetrics;
+  dispatcher: FairDispatcher;
+  idempotencyTtlMs: number;
+  webhookPolicy: UrlPolicy;
+}
+
 /** The gateway's job operations, apart from HTTP. Every read and write is scoped to the caller's tenant. */
 export class JobService {
-  constructor(
-    private readonly ports: Ports,
-    private readonly models: ModelIndex,
-    private readonly metrics: PlatformMetrics,
-    private readonly idempotencyTtlMs: number,
-  ) {}
+  private readonly ports: Ports;
+  private readonly models: ModelIndex;
+  private readonly metrics: PlatformMetrics;
+
+  constructor(private readonly deps: JobServiceDeps) {
+    this.ports = deps.ports;
+    this.models = deps.models;
+    this.metrics = deps.metrics;
+  }
 
   /**
-   * Stores the input, then the job, then sends the message. A crash after the job is stored and before the
-   * message is sent is repaired by redispatchStranded, so a job the client was told about is always queued.
+   * Admits, stores the input, then the job, then sends the message (or leaves the job held for the fair
+   * dispatcher). Every limit is checked before anything is stored; the usage limits (concurrency, budget)
+   * inside the write that creates the job. A crash after the job is stored and before its message is sent is
+   * repaired by redispatchStranded, so a job the client was told about is always queued.
    */
-  async submit(tenantId: string, request: SubmitJobRequest, idempotencyKey?: string, traceparent?: string): Promise<SubmitResult> {
+  async submit(tenant: Tenant, request: SubmitJobRequest, idempotencyKey?: string, traceparent?: string): Promise<SubmitResult> {
     const model = this.models.get(request.model);
     if (!model) throw new ProblemError('model_unknown', `no model named ${request.model}; GET /v1/models lists them`);
+    const now = new Date();
+    const tenantId = tenant.id;
+    const admission: SubmitRequest = { model: model.id, inputBytes: 0, cost: estimatedCost(model), at: now };
+    if (requestLimitHit(admission, tenant.limits) === 'model') this.refuse('model', tenant, admission);
     const input = this.encodeInput(model, request.input as Record<string, unknown>);
+    admission.inputBytes = input.bytes.length;
+    if (requestLimitHit(admission, tenant.limits)) this.refuse('inputSize', tenant, admission);
+    if (request.webhook) {
+      const why = refusedUrl(request.webhook.url, this.deps.webhookPolicy);
+      if (why) throw new ProblemError('webhook_url_refused', `webhook.url: ${why}`, { errors: [{ path: '/webhook/url', message: why }] });
+    }
+    const lane = this.models.lane(model.lane);
+    const load = await this.deps.dispatcher.load(model.lane);
+    if (load.held + load.dispatched >= lane.maxBacklog) {
+      this.metrics.admissionRejects.inc({ reason: 'queue_full' });
+      throw new ProblemError('queue_full', `lane ${model.lane} has ${lane.maxBacklog} jobs waiting; retry later`, { retryAfterSeconds: 5 });
+    }
 
     const id = uuidv7();
-    const now = new Date();
     const job: Job = {
       id,
       tenantId,
@@ -71,29 +102,46 @@ export class JobService {
     if (request.metadata) job.metadata = request.metadata;
     if (request.webhook) job.webhook = request.webhook;
     if (idempotencyKey) job.idempotencyKey = idempotencyKey;
+    if (admission.cost > 0) job.cost = { day: budgetDay(now), reserved: admission.cost };
+    // straight to the queue when the lane has room and nobody waits; otherwise held for the fair dispatcher
+    const direct = this.deps.dispatcher.admitDirect(model.lane);
+    if (direct) job.dispatchedAt = now.toISOString();
 
     await this.ports.blobs.put(job.inputRef, input.bytes, { contentType: input.contentType, maxBytes: model.input.maxBytes });
     let created: SubmitResult;
     try {
-      created = await this.ports.store.create(
-        job,
-        idempotencyKey
-          ? { idempotency: { requestHash: requestHash(request), expiresAt: new Date(now.getTime() + this.idempotencyTtlMs) } }
-          : {},
-      );
+      created = await this.ports.store.create(job, {
+        check: (usage) => usageLimitHit(admission, tenant.limits, usage),
+        ...(idempotencyKey
+          ? { idempotency: { requestHash: requestHash(request), expiresAt: new Date(now.getTime() + this.deps.idempotencyTtlMs) } }
+          : {}),
+      });
     } catch (err) {
       await this.ports.blobs.delete(job.inputRef).catch(() => undefined);
       if (err instanceof IdempotencyConflictError)
         throw new ProblemError('idempotency_conflict', 'this Idempotency-Key was used with a different request body');
+      if (err instanceof LimitReachedError) this.refuse(err.limit, tenant, admission, err.usage);
       throw err;
     }
     if (!created.created) {
       await this.ports.blobs.delete(job.inputRef).catch(() => undefined);
       return created;
     }
-    await dispatchJob(this.ports.queue, job, traceparent);
+    if (direct) await dispatchJob(this.ports.queue, job, traceparent);
+    else this.deps.dispatcher.request(model.lane);
     this.metrics.jobsByStatus.inc({ model: job.model, status: 'queued' });
     return created;
+  }
+
+  private refuse(
+    limit: Parameters<typeof rejection>[0],
+    tenant: Tenant,
+    request: SubmitRequest,
+    usage = { activeJobs: 0, budgetUsed: 0 },
+  ): never {
+    const r = rejection(limit, tenant.limits, usage, request);
+    this.metrics.admissionRejects.inc({ reason: r.code });
+    throw new ProblemError(r.code, r.detail, r.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: r.retryAfterSeconds });
   }
 
   async get(tenantId: string, id: string): Promise<Job> {
@@ -117,6 +165,31 @@ export class JobService {
     return job;
   }
 
+  /**
+   * The job's versions from the one after `lastEventId` on: the current state at once when it is newer than
+   * what the client saw, then each change, ending after a terminal state. A version's id is its updatedAt in
+   * epoch milliseconds (every write moves it forward), so a reconnect with Last-Event-ID resumes exactly:
+   * nothing the client saw is sent again, and the latest state is never missed (intermediate progress
+   * reports written while it was away are folded into the current state).
+   */
+  async *versions(tenantId: string, id: string, lastEventId: string | null, signal: AbortSignal): AsyncGenerator<{ id: string; job: Job }> {
+    let job = await this.get(tenantId, id);
+    const seen = lastEventId !== null && /^\d+$/.test(lastEventId) ? Number(lastEventId) : -1;
+    for (;;) {
+      const version = Date.parse(job.updatedAt);
+      if (version > seen) yield { id: String(version), job };
+      if (isTerminal(job.status) || signal.aborted) return;
+      const next = await this.ports.store.waitForJobChange(id, job.updatedAt, 30_000, { tenantId, signal });
+      if (!next) return;
+      job = next;
+    }
+  }
+
+  async webhookDeliveries(tenantId: string, id: string) {
+    await this.get(tenantId, id);
+    return this.ports.store.listWebhookDeliveries(id);
+  }
+
   async list(tenantId: string, query: { status?: Job['status']; model?: string; limit: number; cursor?: string }): Promise<JobPage> {
     try {
       return await this.ports.store.list({ tenantId, ...query });
@@ -133,7 +206,10 @@ export class JobService {
   async cancel(tenantId: string, id: string): Promise<Job> {
     const r = await applyEvent(this.ports.store, id, { type: 'cancel', at: new Date() }, { tenantId });
     if (r.ok) {
-      if (r.job.status === 'cancelled') this.metrics.jobsByStatus.inc({ model: r.job.model, status: 'cancelled' });
+      if (r.job.status === 'cancelled') {
+        this.metrics.jobsByStatus.inc({ model: r.job.model, status: 'cancelled' });
+        this.deps.dispatcher.request(r.job.lane); // a dispatched job's place in the window is free again
+      }
       return r.job;
     }
     if (r.reason === 'not_found') throw new ProblemError('job_not_found', `no job ${id}`);

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import {
+  WebhookDeliveryView,
   GetJobQuery,
   JobIdParams,
   JobList,
@@ -14,6 +15,21 @@ import {
 import type { JobService } from '../jobs/job-service';
 
 const errors = { '4xx': ProblemDetails, '5xx': ProblemDetails };
+const limited = {
+  headers: { 'retry-after': { type: 'integer', description: 'seconds to wait (429, 402 and 503 answers)' } },
+};
+const submitErrors = {
+  400: ProblemDetails,
+  401: ProblemDetails,
+  402: { ...ProblemDetails, description: 'budget_exceeded: the daily budget is spent; Retry-After is the next UTC day', ...limited },
+  403: { ...ProblemDetails, description: 'tenant_unknown or model_not_allowed' },
+  409: { ...ProblemDetails, description: 'idempotency_conflict: the key was used with a different body' },
+  413: { ...ProblemDetails, description: "payload_too_large: above the model's or the tenant's input limit" },
+  422: { ...ProblemDetails, description: 'model_unknown, input_invalid or webhook_url_refused' },
+  429: { ...ProblemDetails, description: 'rate_limited or concurrency_limited', ...limited },
+  503: { ...ProblemDetails, description: "queue_full (the lane's backlog cap) or not_ready (overloaded)", ...limited },
+  '5xx': ProblemDetails,
+};
 const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
     Type.String({ minLength: 1, maxLength: 255, description: 'retry-safe submission: the same key and body return the same job' }),
@@ -33,12 +49,18 @@ export function jobRoutes(service: JobService, options: { longPollMaxSeconds: nu
           summary: 'Submit a job',
           body: SubmitJobRequest,
           headers: IdempotencyHeaders,
-          response: { 200: PublicJob, 202: PublicJob, ...errors },
+          description:
+            'Admission checks, in order: token, tenant, rate (429), model allowed (403), input size (413), webhook URL (422), lane backlog (503), concurrent jobs (429), daily budget (402). With an Idempotency-Key, a retry with the same body answers 200 with the first job.',
+          response: {
+            200: { ...PublicJob, description: 'idempotent replay: the job an earlier request with this key created' },
+            202: { ...PublicJob, description: 'accepted; Location names the job' },
+            ...submitErrors,
+          },
         },
       },
       async (request, reply) => {
         const key = request.headers['idempotency-key'];
-        const { job, created } = await service.submit(request.caller.tenantId, request.body, key, request.headers.traceparent);
+        const { job, created } = await service.submit(request.tenant, request.body, key, request.headers.traceparent);
         request.log.info({ jobId: job.id, model: job.model, created }, created ? 'job accepted' : 'idempotent replay');
         return reply
           .code(created ? 202 : 200)
@@ -60,10 +82,10 @@ export function jobRoutes(service: JobService, options: { longPollMaxSeconds: nu
       },
       async (request) => {
         const wait = Math.min(request.query.wait ?? 0, options.longPollMaxSeconds);
-        if (wait === 0) return toPublicJob(await service.get(request.caller.tenantId, request.params.id));
+        if (wait === 0) return toPublicJob(await service.get(request.tenant.id, request.params.id));
         const gone = new AbortController();
         request.raw.once('close', () => gone.abort());
-        return toPublicJob(await service.waitForTerminal(request.caller.tenantId, request.params.id, wait, gone.signal));
+        return toPublicJob(await service.waitForTerminal(request.tenant.id, request.params.id, wait, gone.signal));
       },
     );
 
@@ -79,7 +101,7 @@ export function jobRoutes(service: JobService, options: { longPollMaxSeconds: nu
       },
       async (request) => {
         const q = request.query;
-        const page = await service.list(request.caller.tenantId, {
+        const page = await service.list(request.tenant.id, {
           limit: q.limit,
           ...(q.status ? { status: q.status } : {}),
           ...(q.model ? { model: q.model } : {}),
@@ -99,14 +121,75 @@ export function jobRoutes(service: JobService, options: { longPollMaxSeconds: nu
           response: { 200: PublicJob, ...errors },
         },
       },
-      async (request) => toPublicJob(await service.cancel(request.caller.tenantId, request.params.id)),
+      async (request) => toPublicJob(await service.cancel(request.tenant.id, request.params.id)),
+    );
+
+    api.get(
+      '/v1/jobs/:id/events',
+      {
+        sse: 'only',
+        schema: {
+          tags: ['jobs'],
+          summary: 'Server-sent events of status and progress changes',
+          description:
+            'text/event-stream. Each event is the whole job (as GET /v1/jobs/{id}), `event: status` when its status changed and `event: progress` otherwise, with `id` its version. The stream closes after a terminal state. Reconnect with Last-Event-ID to resume after the last event seen: versions already seen are not sent again.',
+          params: JobIdParams,
+          headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ maxLength: 32 })) }),
+          response: {
+            200: { description: 'text/event-stream of job versions', content: { 'text/event-stream': { schema: PublicJob } } },
+            ...errors,
+          },
+        },
+      },
+      async (request, reply) => {
+        const gone = new AbortController();
+        request.raw.once('close', () => gone.abort());
+        const versions = service.versions(request.tenant.id, request.params.id, reply.sse.lastEventId, gone.signal);
+        const first = await versions.next(); // a missing job is a 404 before the stream starts
+        let status = first.done ? undefined : first.value.job.status;
+        async function* events() {
+          if (first.done) return;
+          yield { id: first.value.id, event: 'status', data: toPublicJob(first.value.job) };
+          for await (const v of versions) {
+            yield { id: v.id, event: v.job.status === status ? 'progress' : 'status', data: toPublicJob(v.job) };
+            status = v.job.status;
+          }
+        }
+        await reply.sse.send(events());
+      },
+    );
+
+    api.get(
+      '/v1/jobs/:id/webhook-deliveries',
+      {
+        schema: {
+          tags: ['jobs'],
+          summary: "The job's webhook deliveries and every attempt",
+          params: JobIdParams,
+          response: { 200: Type.Object({ items: Type.Array(WebhookDeliveryView) }), ...errors },
+        },
+      },
+      async (request) => {
+        const items = await service.webhookDeliveries(request.tenant.id, request.params.id);
+        return {
+          items: items.map((d) => ({
+            id: d.id,
+            type: d.type,
+            state: d.state,
+            attempts: d.attempts,
+            createdAt: d.createdAt,
+            history: d.history,
+            ...(d.state === 'pending' ? { nextAttemptAt: d.nextAttemptAt } : {}),
+          })),
+        };
+      },
     );
 
     api.get(
       '/v1/jobs/:id/result',
       { schema: { tags: ['jobs'], summary: 'Download a result too large to inline', params: JobIdParams } },
       async (request, reply) => {
-        const { metadata, body } = await service.resultStream(request.caller.tenantId, request.params.id);
+        const { metadata, body } = await service.resultStream(request.tenant.id, request.params.id);
         return reply.type(metadata.contentType).header('content-length', metadata.size).send(body);
       },
     );

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { modelAllowed } from '@gpu-jobs/admission';
 import { ModelList, ProblemDetails, type ModelView } from '@gpu-jobs/job-contract';
 import type { ModelIndex } from '@gpu-jobs/runners';
 import { INPUT_SCHEMAS } from '../jobs/job-service';
@@ -20,9 +21,7 @@ export function modelRoutes(models: ModelIndex) {
     app.get(
       '/v1/models',
       { schema: { tags: ['models'], summary: 'The models the caller may use', response: { 200: ModelList, '4xx': ProblemDetails } } },
-      async () => ({
-        models: views,
-      }),
+      async (request) => ({ models: views.filter((v) => modelAllowed(request.tenant.limits, v.id)) }),
     );
   };
 }

@@ -6,6 +6,7 @@ import { readAll, type BlobStore } from '@gpu-jobs/blob-store';
 import { JobMessage, isTerminal, isValid, pastDeadline, type Job, type JobError, type JobEvent } from '@gpu-jobs/job-contract';
 import type { LockedMessage, Queue } from '@gpu-jobs/queue';
 import { LockLostError } from '@gpu-jobs/queue';
+import { actualCost } from '@gpu-jobs/admission';
 import type { ModelIndex } from '@gpu-jobs/runners';
 import { applyEvent, type TaskStore } from '@gpu-jobs/task-store';
 import type { Logger, PlatformMetrics } from '@gpu-jobs/telemetry';
@@ -104,10 +105,18 @@ export class JobConsumer {
     const timeoutMs = (model?.limits.timeoutSeconds ?? 300) * 1000;
     const timer = setTimeout(() => {
       timedOut = true;
-      if (runId !== undefined) thread.cancel(runId);
+      requestStop();
     }, timeoutMs);
-    const onStop = () => runId !== undefined && thread.cancel(runId);
+    // a stop (drain, timeout or the tenant's cancel) reaches the thread, which checks between pipeline stages
+    let stopRequested = false;
+    const requestStop = () => {
+      stopRequested = true;
+      if (runId !== undefined) thread.cancel(runId);
+    };
+    const onStop = () => requestStop();
     stopSignal.addEventListener('abort', onStop);
+    const watching = new AbortController();
+    void this.watchForCancel(job, requestStop, watching.signal);
     metrics.inFlightJobs.inc({ lane });
     try {
       await mkdir(workDir, { recursive: true });
@@ -124,14 +133,15 @@ export class JobConsumer {
         if (now - lastProgressAt < 200 && progress.done !== progress.total) return; // at most five writes a second
         lastProgressAt = now;
         void this.apply(job.id, { type: 'progress', at: new Date(), progress }, mine).then((updated) => {
-          if (updated?.cancelRequested && runId !== undefined) thread.cancel(runId);
+          if (updated?.cancelRequested) requestStop();
         });
       });
       runId = run.runId;
+      if (stopRequested) thread.cancel(runId);
       const { result, seconds } = await run.done;
       metrics.inferenceDuration.observe({ model: job.model }, seconds);
       // Even with the lock lost, the result may still be ours to record: the guard decides.
-      const event = await this.resultEvent(job, result);
+      const event = await this.resultEvent(job, result, actualCost(model, seconds));
       const done = await this.apply(job.id, event, mine);
       await this.settle(message, 'complete');
       if (!done) {
@@ -144,6 +154,7 @@ export class JobConsumer {
       return await this.afterError(err, message, job, stopSignal.aborted, timedOut, log, mine);
     } finally {
       clearTimeout(timer);
+      watching.abort();
       stopSignal.removeEventListener('abort', onStop);
       renewal.stop();
       metrics.inFlightJobs.dec({ lane });
@@ -209,13 +220,27 @@ export class JobConsumer {
     return 'failed';
   }
 
-  /** The success event: the result inline when small, otherwise in the blob store with a reference. */
-  private async resultEvent(job: Job, result: unknown): Promise<JobEvent> {
+  /** The success event: the result inline when small, otherwise in the blob store with a reference; the actual cost. */
+  private async resultEvent(job: Job, result: unknown, cost: number): Promise<JobEvent> {
     const json = Buffer.from(JSON.stringify(result));
-    if (json.length <= this.deps.resultInlineMaxBytes) return { type: 'succeed', at: new Date(), result };
+    if (json.length <= this.deps.resultInlineMaxBytes) return { type: 'succeed', at: new Date(), result, cost };
     const key = `results/${job.tenantId}/${job.id}.json`;
     await this.deps.blobs.put(key, json, { contentType: 'application/json' });
-    return { type: 'succeed', at: new Date(), resultRef: key };
+    return { type: 'succeed', at: new Date(), resultRef: key, cost };
+  }
+
+  /**
+   * Watches the job while it runs: a cancel request written by the gateway (any process) stops the run at
+   * its next stage boundary, without waiting for the next progress report.
+   */
+  private async watchForCancel(job: Job, requestStop: () => void, signal: AbortSignal): Promise<void> {
+    let seen = job.updatedAt;
+    while (!signal.aborted) {
+      const now = await this.deps.store.waitForJobChange(job.id, seen, 30_000, { signal }).catch(() => undefined);
+      if (!now || signal.aborted) return;
+      if (now.cancelRequested) return requestStop();
+      seen = now.updatedAt;
+    }
   }
 
   /** Applies an event; undefined when the job is gone or the event no longer applies. */

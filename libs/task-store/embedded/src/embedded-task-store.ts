@@ -137,7 +137,7 @@ export class EmbeddedTaskStore implements TaskStore {
           options.idempotency.expiresAt.getTime(),
         );
       }
-      this.checkLimits(job, options.limits);
+      this.checkLimits(job, options.check);
       const { changes } = this.sql.insert.run(
         job.id,
         job.tenantId,
@@ -158,19 +158,15 @@ export class EmbeddedTaskStore implements TaskStore {
     });
   }
 
-  /** Inside the create transaction: the tenant's active jobs and today's budget, against the limits given. */
-  private checkLimits(job: Job, limits: CreateOptions['limits']): void {
-    if (!limits) return;
-    const usage = () => ({
+  /** Inside the create transaction: the tenant's usage right now, against the caller's check. */
+  private checkLimits(job: Job, check: CreateOptions['check']): void {
+    if (!check) return;
+    const usage = {
       activeJobs: (this.sql.countActive.get(job.tenantId) as { n: number }).n,
       budgetUsed: job.cost ? this.usage(job.tenantId, job.cost.day) : 0,
-    });
-    if (limits.maxActive !== undefined && (this.sql.countActive.get(job.tenantId) as { n: number }).n >= limits.maxActive) {
-      throw new LimitReachedError('concurrency', usage());
-    }
-    if (limits.dailyBudget !== undefined && job.cost && this.usage(job.tenantId, job.cost.day) + job.cost.reserved > limits.dailyBudget) {
-      throw new LimitReachedError('budget', usage());
-    }
+    };
+    const hit = check(usage);
+    if (hit) throw new LimitReachedError(hit, usage);
   }
 
   async get(id: string, tenantId?: string): Promise<Job | undefined> {

@@ -1,4 +1,4 @@
-import type { BucketParams, TakeResult } from '@gpu-jobs/admission';
+import type { BucketParams, TakeResult, TenantUsage } from '@gpu-jobs/admission';
 import type { Job, JobStatus, JobVersion, WebhookAttempt, WebhookDelivery, WriteEffects } from '@gpu-jobs/job-contract';
 
 /**
@@ -28,11 +28,12 @@ export interface CreateOptions {
   /** Required when the job has an idempotencyKey: what the key protects and until when. */
   idempotency?: { requestHash: string; expiresAt: Date };
   /**
-   * Checked atomically with the insert, so concurrent creates can never pass a limit together. A job with
-   * `cost` reserves `cost.reserved` from the tenant's usage of `cost.day` in the same write. Throws
-   * LimitReachedError naming the limit.
+   * Evaluated inside the write that creates the job, with the tenant's usage at that moment (active jobs, and
+   * the budget used on `cost.day`), so concurrent creates can never pass a limit together: a limit named
+   * here refuses the create with LimitReachedError. A job with `cost` reserves `cost.reserved` in the same
+   * write. An idempotent replay returns the first job without checking.
    */
-  limits?: { maxActive?: number; dailyBudget?: number };
+  check?: (usage: TenantUsage) => 'concurrency' | 'budget' | undefined;
 }
 
 export interface CreateResult {

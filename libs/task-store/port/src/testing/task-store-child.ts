@@ -5,6 +5,7 @@ import { applyEvent } from '../apply-event';
 import { LimitReachedError } from '../errors';
 import { loadTaskStoreFactory } from './task-store-factory';
 import { sampleJob } from './sample-job';
+import { budget } from './budget-check';
 
 interface ChildArgs {
   factoryModule: string;
@@ -29,7 +30,7 @@ let reserved = 0;
 for (let i = 0; i < args.reservations; i++) {
   const job = sampleJob({ tenantId: 'tenant-budget', cost: { day: '2026-01-01', reserved: 1 } });
   try {
-    await store.create(job, { limits: { dailyBudget: args.budgetLimit } });
+    await store.create(job, { check: budget(args.budgetLimit, 1) });
     reserved += 1;
   } catch (err) {
     if (!(err instanceof LimitReachedError)) throw err;

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { applyEvent } from '../apply-event';
 import { DuplicateJobError, IdempotencyConflictError, InvalidCursorError, LimitReachedError } from '../errors';
 import type { TaskStore } from '../task-store';
+import { budget } from './budget-check';
 import { sampleJob } from './sample-job';
 import { loadTaskStoreFactory, type TaskStoreFactory } from './task-store-factory';
 
@@ -205,14 +206,14 @@ export function describeTaskStoreContract(options: TaskStoreContractOptions): vo
     it('usage: reserved at create within the budget, settled once with the final transition', async () => {
       const cost = (reserved: number) => ({ day: '2026-01-01', reserved });
       const a = job({ cost: cost(6) });
-      await store.create(a, { limits: { dailyBudget: 10 } });
-      await expect(store.create(job({ cost: cost(5) }), { limits: { dailyBudget: 10 } })).rejects.toMatchObject({
+      await store.create(a, { check: budget(10, 6) });
+      await expect(store.create(job({ cost: cost(5) }), { check: budget(10, 5) })).rejects.toMatchObject({
         name: 'LimitReachedError',
         limit: 'budget',
         usage: { budgetUsed: 6 },
       });
       const b = job({ cost: cost(4) });
-      await store.create(b, { limits: { dailyBudget: 10 } });
+      await store.create(b, { check: budget(10, 4) });
       expect(await store.getUsage(tenant, '2026-01-01')).toBe(10);
       // a succeeds at an actual cost of 1 (5 back); b is cancelled (4 back)
       await applyEvent(store, a.id, { type: 'start', at: new Date(), workerId: 'w' });
@@ -227,11 +228,15 @@ export function describeTaskStoreContract(options: TaskStoreContractOptions): vo
 
     it('concurrent creates never pass the budget or the concurrency limit together', async () => {
       const attempts = await Promise.allSettled(
-        Array.from({ length: 30 }, () => store.create(job({ cost: { day: '2026-01-03', reserved: 1 } }), { limits: { dailyBudget: 20 } })),
+        Array.from({ length: 30 }, () => store.create(job({ cost: { day: '2026-01-03', reserved: 1 } }), { check: budget(20, 1) })),
       );
       expect(attempts.filter((r) => r.status === 'fulfilled')).toHaveLength(20);
       expect(await store.getUsage(tenant, '2026-01-03')).toBe(20);
-      const capped = await Promise.allSettled(Array.from({ length: 10 }, () => store.create(job(), { limits: { maxActive: 25 } })));
+      const capped = await Promise.allSettled(
+        Array.from({ length: 10 }, () =>
+          store.create(job(), { check: ({ activeJobs }) => (activeJobs >= 25 ? 'concurrency' : undefined) }),
+        ),
+      );
       expect(capped.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
       const refused = capped.find((r) => r.status === 'rejected');
       expect(refused?.status === 'rejected' && refused.reason).toBeInstanceOf(LimitReachedError);

@@ -1,0 +1,39 @@
+import underPressure from '@fastify/under-pressure';
+import type { FastifyInstance } from 'fastify';
+import { problem } from '@gpu-jobs/job-contract';
+import type { PlatformMetrics } from '@gpu-jobs/telemetry';
+
+export interface PressureLimits {
+  /** 0 turns a check off. */
+  maxEventLoopDelayMs: number;
+  maxHeapUsedBytes: number;
+  maxRssBytes: number;
+  retryAfterSeconds: number;
+}
+
+/**
+ * Sheds load before the process falls over: when the event loop lags or memory grows past the limits,
+ * requests get 503 not_ready with Retry-After (probes included, so the load balancer backs off too).
+ */
+export async function registerBackpressure(app: FastifyInstance, limits: PressureLimits, metrics: PlatformMetrics): Promise<void> {
+  await app.register(underPressure, {
+    maxEventLoopDelay: limits.maxEventLoopDelayMs,
+    maxHeapUsedBytes: limits.maxHeapUsedBytes,
+    maxRssBytes: limits.maxRssBytes,
+    retryAfter: limits.retryAfterSeconds,
+    exposeStatusRoute: false,
+    pressureHandler: (_request, reply, type, value) => {
+      metrics.admissionRejects.inc({ reason: 'overloaded' });
+      void reply
+        .code(503)
+        .header('retry-after', String(limits.retryAfterSeconds))
+        .type('application/problem+json')
+        .send(
+          problem('not_ready', {
+            detail: `the gateway is overloaded (${type}: ${Math.round(Number(value))}); retry later`,
+            retryAfterSeconds: limits.retryAfterSeconds,
+          }),
+        );
+    },
+  });
+}
