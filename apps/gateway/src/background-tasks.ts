@@ -55,7 +55,7 @@ export function startBackgroundTasks(deps: BackgroundDeps): () => Promise<void> 
       metrics.sweptJobs.inc({ action: 'expired' }, report.expired.length);
       metrics.sweptJobs.inc({ action: 'removed' }, report.removed);
       if (report.expired.length > 0 || report.removed > 0) log.info({ expired: report.expired.length, removed: report.removed }, 'swept');
-      for (const lane of new Set(report.expired.map((j) => j.lane))) deps.dispatcher.request(lane);
+      for (const lane of new Set(report.expired.map((j) => j.lane))) deps.dispatcher.request(lane, 'freed');
     }),
     every(intervals.repairMs, 'repair', log, async () => {
       const redone = await redispatchStranded(ports.store, ports.queue, { olderThanMs: 10_000, duplicateWindowMs: deps.duplicateWindowMs });

@@ -2,40 +2,88 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { loadOrCreateLocalKeys, signLocalToken, type LocalKeys } from '@gpu-jobs/auth';
-import { PlatformProcess, makeTempDir, workspaceRoot, writeSlowModel } from '@gpu-jobs/testing';
+import { PlatformProcess, makeTempDir, workspaceRoot, writeAddBiasModel, writeSlowModel } from '@gpu-jobs/testing';
 
 export const FIXTURES = join(workspaceRoot(), 'libs/runners/testdata');
 export const TERMINAL = ['succeeded', 'failed', 'cancelled', 'expired'];
 export const SLOW_WIDTH = 1024;
 
-/** A data directory, a model registry (the repository's OCR model plus a slow tensor model) and the env both apps read. */
-export function makePlatformEnv(extra: Record<string, string> = {}) {
+export interface PlatformEnvOptions {
+  /** Extra environment for both apps. */
+  extra?: Record<string, string>;
+  /** The registry's lane settings (dispatch window, backlog cap). */
+  lanes?: Record<string, { dispatchWindow?: number; maxBacklog?: number }>;
+  /** Tenants beyond the generous defaults every test tenant gets. */
+  tenants?: Record<string, unknown>;
+}
+
+/** Tenants of the end-to-end tests: everyone may do a lot, so tests meet only the limits they set up. */
+export const TEST_TENANT_DEFAULTS = {
+  models: ['*'],
+  maxInputBytes: 16 * 1024 * 1024,
+  maxConcurrentJobs: 10_000,
+  requestsPerMinute: 600_000,
+  dailyBudget: 1e9,
+};
+
+/**
+ * A data directory, a model registry (the repository's OCR model plus a slow and a fast tensor model), a
+ * tenants file and the env both apps read.
+ */
+export function makePlatformEnv(options: PlatformEnvOptions = {}) {
   const dir = makeTempDir('platform-e2e-');
   const slowPath = join(dir.path, 'slow.onnx');
   writeSlowModel(slowPath, SLOW_WIDTH, 600);
-  const registry = JSON.parse(readFileSync(join(workspaceRoot(), 'config/models.json'), 'utf8')) as { models: Record<string, unknown>[] };
-  registry.models.push({
-    id: 'slow',
-    description: 'test: about two seconds of MatMul per job',
-    runner: 'tensor',
-    lane: 'small-gpu',
-    weights: { files: { model: slowPath } },
-    input: { kind: 'tensor', maxBytes: 8 * 1024 * 1024, tensors: [{ name: 'x', datatype: 'float32', shape: ['n', SLOW_WIDTH] }] },
-    limits: { timeoutSeconds: 60, maxAttempts: 3, maxBatch: 1 },
-    costUnits: 1,
-  });
+  const fastPath = join(dir.path, 'add-bias.onnx');
+  writeAddBiasModel(fastPath);
+  const registry = JSON.parse(readFileSync(join(workspaceRoot(), 'config/models.json'), 'utf8')) as Record<string, unknown> & {
+    models: Record<string, unknown>[];
+  };
+  registry.models.push(
+    {
+      id: 'slow',
+      description: 'test: about two seconds of MatMul per job',
+      runner: 'tensor',
+      lane: 'small-gpu',
+      weights: { files: { model: slowPath } },
+      input: { kind: 'tensor', maxBytes: 8 * 1024 * 1024, tensors: [{ name: 'x', datatype: 'float32', shape: ['n', SLOW_WIDTH] }] },
+      limits: { timeoutSeconds: 60, maxAttempts: 3, maxBatch: 1 },
+      costUnits: 1,
+    },
+    {
+      id: 'fast',
+      description: 'test: adds a bias to a vector, in microseconds',
+      runner: 'tensor',
+      lane: 'small-gpu',
+      weights: { files: { model: fastPath } },
+      input: { kind: 'tensor', maxBytes: 1024 * 1024, tensors: [{ name: 'x', datatype: 'float32', shape: ['n', 3] }] },
+      limits: { timeoutSeconds: 30, maxAttempts: 3, maxBatch: 1 },
+      costUnits: 1,
+    },
+  );
+  if (options.lanes) registry['lanes'] = options.lanes;
   const registryPath = join(dir.path, 'models.json');
   writeFileSync(registryPath, JSON.stringify(registry));
+  const tenantsPath = join(dir.path, 'tenants.json');
+  writeTenants(tenantsPath, { acme: {}, globex: {}, ...options.tenants });
   const env = {
     DATA_DIR: dir.path,
     MODEL_REGISTRY: registryPath,
+    TENANTS_FILE: tenantsPath,
     QUEUE_LOCK_SECONDS: '2',
     WORKER_RECEIVE_WAIT_SECONDS: '1',
     BODY_LIMIT_BYTES: String(4 * 1024 * 1024),
-    ...extra,
+    ...options.extra,
   };
-  return { dir, env };
+  return { dir, env, tenantsPath };
 }
+
+export function writeTenants(path: string, tenants: Record<string, unknown>): void {
+  writeFileSync(path, JSON.stringify({ defaults: TEST_TENANT_DEFAULTS, tenants }));
+}
+
+/** Input for the fast model. */
+export const FAST_INPUT = { inputs: [{ name: 'x', datatype: 'float32', shape: [1, 3], data: [1, 1, 1] }] };
 
 /** Input for the slow model: `rows` x SLOW_WIDTH ones. */
 export function slowInput(rows = 512) {
@@ -58,7 +106,12 @@ export async function tokenFor(
 export interface JobView {
   id: string;
   status: string;
+  priority?: string;
   attempts: number;
+  cost?: { day: string; reserved: number; charged?: number };
+  cancelRequested?: boolean;
+  startedAt?: string;
+  finishedAt?: string;
   result?: { text?: string; lines?: unknown[]; outputs?: unknown[] };
   error?: { code: string; message: string };
   progress?: unknown;

@@ -80,7 +80,7 @@ export class GpuWorker {
         });
         if (message) {
           await consumer.handle(message, thread, this.stopRunning.signal);
-          this.dispatcher?.request(this.config.WORKER_LANE);
+          this.dispatcher?.request(this.config.WORKER_LANE, 'freed');
         }
       } catch (err) {
         if (this.stopReceiving.signal.aborted) break;

@@ -20,6 +20,24 @@ describe('fairOrder', () => {
     expect(fairOrder([...flood, ...late], {}, even, 4).map((j) => j.tenantId)).toEqual(['a', 'b', 'a', 'b']);
   });
 
+  it('tied tenants take turns across rounds: the one served longest ago goes first', () => {
+    const held = [job('a'), job('a'), job('b'), job('b')];
+    expect(fairOrder(held, {}, even, 1, { a: 1_000, b: 2_000 })[0]?.tenantId).toBe('a');
+    expect(fairOrder(held, {}, even, 1, { a: 2_000, b: 1_000 })[0]?.tenantId).toBe('b');
+    expect(fairOrder(held, {}, even, 1, { a: 2_000 })[0]?.tenantId).toBe('b'); // never served comes first
+    // one place at a time, feeding back when each tenant was last served: strict alternation
+    const last: Record<string, number> = {};
+    const order: string[] = [];
+    let pool = [...Array.from({ length: 5 }, () => job('a')), ...Array.from({ length: 5 }, () => job('b'))];
+    for (let t = 1; t <= 6; t++) {
+      const [next] = fairOrder(pool, {}, even, 1, last);
+      order.push(next!.tenantId);
+      last[next!.tenantId] = t;
+      pool = pool.filter((j) => j !== next);
+    }
+    expect(order).toEqual(['a', 'b', 'a', 'b', 'a', 'b']);
+  });
+
   it("orders a tenant's own jobs by priority, then age", () => {
     const low = Array.from({ length: 100 }, () => job('a', 'low'));
     const high = job('a', 'high');

@@ -69,21 +69,26 @@ export type ModelEntry = Type.Static<typeof ModelEntry>;
 /** How the fair dispatcher treats a lane (see libs/platform/src/fair-dispatcher.ts). */
 export const LaneSettings = Type.Object(
   {
-    dispatchWindow: Type.Integer({
-      minimum: 1,
-      default: 64,
-      description:
-        "most jobs of the lane in its queue or running at once; the rest wait in the task store, where fair share and priority order them. Set it to at least the lane's max workers x slots x KEDA's messages per replica",
-    }),
-    maxBacklog: Type.Integer({
-      minimum: 1,
-      default: 10_000,
-      description: 'queued jobs of the lane (held and dispatched) beyond which submissions get 503 queue_full',
-    }),
+    dispatchWindow: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        default: 64,
+        description:
+          "most jobs of the lane in its queue or running at once; the rest wait in the task store, where fair share and priority order them. Set it to at least the lane's max workers x slots x KEDA's messages per replica",
+      }),
+    ),
+    maxBacklog: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        default: 10_000,
+        description: 'queued jobs of the lane (held and dispatched) beyond which submissions get 503 queue_full',
+      }),
+    ),
   },
   { title: 'LaneSettings', additionalProperties: false },
 );
-export type LaneSettings = Type.Static<typeof LaneSettings>;
+/** A lane's settings with the defaults filled in. */
+export type LaneSettings = Required<Type.Static<typeof LaneSettings>>;
 export const DEFAULT_LANE_SETTINGS: LaneSettings = { dispatchWindow: 64, maxBacklog: 10_000 };
 
 export const ModelRegistry = Type.Object(

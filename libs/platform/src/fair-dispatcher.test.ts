@@ -70,6 +70,20 @@ describe('FairDispatcher', () => {
     expect(aBefore).toBeLessThanOrEqual(4 + 5); // one window, then alternating
   });
 
+  it('with a window of one, a late tenant alternates with the flooding one instead of waiting behind it', async () => {
+    const d = dispatcher(1);
+    for (let i = 0; i < 20; i++) await store.create(sampleJob({ lane, tenantId: 'a' }));
+    await d.pump(lane);
+    for (let i = 0; i < 3; i++) await store.create(sampleJob({ lane, tenantId: 'b' }));
+    const order: string[] = [];
+    for (let n = 0; n < 8; n++) {
+      const job = await runNext();
+      if (job) order.push(job.tenantId);
+      await d.pump(lane);
+    }
+    expect(order).toEqual(['a', 'b', 'a', 'b', 'a', 'b', 'a', 'a']);
+  });
+
   it("a high-priority job overtakes the tenant's held low ones", async () => {
     const d = dispatcher(1);
     const lows = Array.from({ length: 100 }, () => sampleJob({ lane, priority: 'low' }));

@@ -74,8 +74,19 @@ export class FairDispatcher {
     return s.load as LaneLoad;
   }
 
-  /** Pumps in the background; errors go to onError. */
-  request(lane: string): void {
+  /**
+   * Pumps in the background; errors go to onError. After a submit (`why: 'held'`) a lane this process just
+   * read as full is left alone: only a job ending frees a place, and whoever ends it (a worker, a cancel,
+   * the sweeper) asks with `why: 'freed'`. That keeps a flood of submits from re-reading the lane for nothing.
+   */
+  request(lane: string, why: 'held' | 'freed'): void {
+    const s = this.state(lane);
+    if (why === 'held' && s.load && Date.now() - s.loadAt <= this.loadTtlMs) {
+      if (s.load.dispatched + s.load.running + s.direct >= this.options.laneSettings(lane).dispatchWindow) {
+        s.load.held += 1;
+        return;
+      }
+    }
     this.pump(lane).catch((err: Error) => this.options.onError?.(lane, err));
   }
 
@@ -108,7 +119,7 @@ export class FairDispatcher {
     if (free <= 0 || load.held === 0) return 0;
     const held = await this.store.heldJobs(lane, load.heldTenants, free);
     const released: Job[] = [];
-    for (const job of fairOrder(held, load.inFlightByTenant, this.options.weight, free)) {
+    for (const job of fairOrder(held, load.inFlightByTenant, this.options.weight, free, load.lastDispatchByTenant)) {
       // the conditional write decides: a job cancelled or released by another process meanwhile is skipped
       const r = await applyEvent(this.store, job.id, { type: 'dispatch', at: new Date() });
       if (r.ok) released.push(r.job);

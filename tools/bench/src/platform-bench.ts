@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -44,7 +44,13 @@ interface Running {
 
 async function startPlatform(withWorker: boolean): Promise<Running> {
   const dir = makeTempDir('bench-platform-');
-  const env = { DATA_DIR: dir.path };
+  // the repository's models with a backlog cap no benchmark reaches, and a tenant whose limits never bind
+  const registry = JSON.parse(readFileSync(join(workspaceRoot(), 'config/models.json'), 'utf8')) as Record<string, unknown>;
+  registry['lanes'] = { 'small-gpu': { maxBacklog: 10_000_000 } };
+  writeFileSync(join(dir.path, 'models.json'), JSON.stringify(registry));
+  const unlimited = { models: ['*'], maxInputBytes: 1 << 26, maxConcurrentJobs: 1e9, requestsPerMinute: 1e9, dailyBudget: 1e12 };
+  writeFileSync(join(dir.path, 'tenants.json'), JSON.stringify({ defaults: unlimited, tenants: { bench: {} } }));
+  const env = { DATA_DIR: dir.path, MODEL_REGISTRY: join(dir.path, 'models.json'), TENANTS_FILE: join(dir.path, 'tenants.json') };
   const gateway = await PlatformProcess.start('gateway', env);
   const worker = withWorker ? await PlatformProcess.start('worker', env) : undefined;
   await worker?.waitFor('/health/ready', 200);

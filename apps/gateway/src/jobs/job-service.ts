@@ -128,7 +128,7 @@ export class JobService {
       return created;
     }
     if (direct) await dispatchJob(this.ports.queue, job, traceparent);
-    else this.deps.dispatcher.request(model.lane);
+    else this.deps.dispatcher.request(model.lane, 'held');
     this.metrics.jobsByStatus.inc({ model: job.model, status: 'queued' });
     return created;
   }
@@ -208,7 +208,7 @@ export class JobService {
     if (r.ok) {
       if (r.job.status === 'cancelled') {
         this.metrics.jobsByStatus.inc({ model: r.job.model, status: 'cancelled' });
-        this.deps.dispatcher.request(r.job.lane); // a dispatched job's place in the window is free again
+        this.deps.dispatcher.request(r.job.lane, 'freed'); // a dispatched job's place in the window is free again
       }
       return r.job;
     }

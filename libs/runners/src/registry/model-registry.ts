@@ -28,7 +28,7 @@ export class ModelIndex {
   private readonly byId: Map<string, ResolvedModel>;
   constructor(
     readonly models: readonly ResolvedModel[],
-    private readonly laneSettings: Readonly<Record<string, LaneSettings>> = {},
+    private readonly laneSettings: Readonly<Record<string, Partial<LaneSettings>>> = {},
   ) {
     this.byId = new Map(models.map((m) => [m.id, m]));
   }

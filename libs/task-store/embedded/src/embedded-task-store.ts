@@ -43,13 +43,14 @@ const MAX_SLEEP_MS = 1_000;
 function prepareStatements(db: DatabaseSync) {
   return {
     insert: db.prepare(
-      `INSERT INTO jobs (id, tenant_id, model, status, attempts, updated_at, created_ms, deadline_ms, lane, dispatched, priority_rank, doc)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      `INSERT INTO jobs (id, tenant_id, model, status, attempts, updated_at, created_ms, deadline_ms, lane, dispatched, dispatched_ms, priority_rank, doc)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     ),
     get: db.prepare('SELECT doc FROM jobs WHERE id = ?'),
     // dispatched only ever goes from 0 to 1: a job released to its queue stays released
     cas: db.prepare(
-      `UPDATE jobs SET status = ?, attempts = ?, updated_at = ?, deadline_ms = ?, dispatched = max(dispatched, ?), doc = ?
+      `UPDATE jobs SET status = ?, attempts = ?, updated_at = ?, deadline_ms = ?, dispatched = max(dispatched, ?),
+         dispatched_ms = COALESCE(dispatched_ms, ?), doc = ?
        WHERE id = ? AND status = ? AND attempts = ? AND updated_at = ?`,
     ),
     deleteJob: db.prepare('DELETE FROM jobs WHERE id = ? AND status = ? AND attempts = ? AND updated_at = ?'),
@@ -61,6 +62,7 @@ function prepareStatements(db: DatabaseSync) {
          SUM(status = 'running') AS running
        FROM jobs WHERE lane = ? AND status IN ('queued', 'running') GROUP BY tenant_id`,
     ),
+    lastDispatch: db.prepare('SELECT MAX(dispatched_ms) AS t FROM jobs WHERE lane = ? AND tenant_id = ?'),
     heldJobs: db.prepare(
       `SELECT doc FROM jobs WHERE lane = ? AND status = 'queued' AND dispatched = 0 AND tenant_id = ?
        ORDER BY priority_rank, created_ms, id LIMIT ?`,
@@ -149,6 +151,7 @@ export class EmbeddedTaskStore implements TaskStore {
         deadlineMs(job),
         job.lane,
         job.dispatchedAt ? 1 : 0,
+        dispatchedMs(job),
         PRIORITY_RANK[job.priority],
         JSON.stringify(job),
       );
@@ -204,6 +207,7 @@ export class EmbeddedTaskStore implements TaskStore {
         next.updatedAt,
         deadlineMs(next),
         next.dispatchedAt ? 1 : 0,
+        dispatchedMs(next),
         JSON.stringify(next),
         id,
         expected.status,
@@ -265,13 +269,17 @@ export class EmbeddedTaskStore implements TaskStore {
   async laneLoad(lane: string): Promise<LaneLoad> {
     this.assertOpen();
     const rows = this.sql.laneLoad.all(lane) as { tenant_id: string; held: number; dispatched: number; running: number }[];
-    const load: LaneLoad = { held: 0, dispatched: 0, running: 0, inFlightByTenant: {}, heldTenants: [] };
+    const load: LaneLoad = { held: 0, dispatched: 0, running: 0, inFlightByTenant: {}, heldTenants: [], lastDispatchByTenant: {} };
     for (const r of rows) {
       load.held += r.held;
       load.dispatched += r.dispatched;
       load.running += r.running;
       load.inFlightByTenant[r.tenant_id] = r.dispatched + r.running;
       if (r.held > 0) load.heldTenants.push(r.tenant_id);
+    }
+    for (const tenant of load.heldTenants) {
+      const t = (this.sql.lastDispatch.get(lane, tenant) as { t: number | null }).t;
+      if (t !== null) load.lastDispatchByTenant[tenant] = t;
     }
     return load;
   }
@@ -388,6 +396,10 @@ class Where {
   get sql(): string {
     return this.clauses.join(' AND ');
   }
+}
+
+function dispatchedMs(job: Job): number | null {
+  return job.dispatchedAt === undefined ? null : Date.parse(job.dispatchedAt);
 }
 
 function deadlineMs(job: Job): number | null {

@@ -35,9 +35,11 @@ export const TASK_STORE_MIGRATIONS: readonly string[] = [
   `ALTER TABLE jobs ADD COLUMN lane TEXT NOT NULL DEFAULT '';
    ALTER TABLE jobs ADD COLUMN dispatched INTEGER NOT NULL DEFAULT 1;
    ALTER TABLE jobs ADD COLUMN priority_rank INTEGER NOT NULL DEFAULT 1;
+   ALTER TABLE jobs ADD COLUMN dispatched_ms INTEGER;
    UPDATE jobs SET lane = json_extract(doc, '$.lane'),
      priority_rank = CASE json_extract(doc, '$.priority') WHEN 'high' THEN 0 WHEN 'low' THEN 2 ELSE 1 END;
    CREATE INDEX jobs_by_lane ON jobs (lane, status, dispatched, tenant_id, priority_rank, created_ms, id);
+   CREATE INDEX jobs_last_dispatch ON jobs (lane, tenant_id, dispatched_ms);
    CREATE TABLE rate_buckets (
      key TEXT PRIMARY KEY,
      tokens REAL NOT NULL,

@@ -68,6 +68,8 @@ export interface LaneLoad {
   inFlightByTenant: Record<string, number>;
   /** Tenants with held jobs. */
   heldTenants: string[];
+  /** Per tenant with held jobs: when the lane last released one of its jobs (epoch ms); absent when never. */
+  lastDispatchByTenant: Record<string, number>;
 }
 
 /** A delivery handed to one sender until `lease` (its nextAttemptAt while leased). */

@@ -282,7 +282,10 @@ export function describeTaskStoreContract(options: TaskStoreContractOptions): vo
       expect(first.map((j) => j.id)).toEqual([held[2]!.id, held[1]!.id, held[3]!.id]);
       const dispatched = await applyEvent(store, held[2]!.id, { type: 'dispatch', at: new Date() });
       expect(dispatched.ok).toBe(true);
-      expect(await store.laneLoad(lane)).toMatchObject({ held: 3, dispatched: 2 });
+      const after = await store.laneLoad(lane);
+      expect(after).toMatchObject({ held: 3, dispatched: 2 });
+      expect(after.lastDispatchByTenant[tenant]).toBe(Date.parse(dispatched.ok ? (dispatched.job.dispatchedAt as string) : ''));
+      expect(after.lastDispatchByTenant[other]).toBeUndefined();
       expect((await store.findDue({ status: 'queued', dispatched: false, limit: 10 })).map((j) => j.id)).not.toContain(held[2]!.id);
       expect((await store.findDue({ status: 'queued', dispatched: true, limit: 100 })).map((j) => j.id)).toContain(held[2]!.id);
     });
