@@ -308,6 +308,37 @@ describe('gateway (inject)', () => {
     expect(doc.paths['/v1/tenant']).toBeDefined();
   });
 
+  it('sheds load under pressure: 503 not_ready with Retry-After, from @fastify/under-pressure', async () => {
+    const models = loadModelRegistry(join(dir.path, 'models.json'), workspaceRoot());
+    const strained = await buildGateway({
+      ports,
+      models,
+      metrics: new PlatformMetrics('gateway-pressure-test'),
+      verifier: new TokenVerifier({ ...opts, clockToleranceSeconds: 5, keys: { jwks: keys.jwks } }),
+      health,
+      tenants,
+      dispatcher: new FairDispatcher(ports.store, ports.queue, { laneSettings: (l) => models.lane(l), weight: () => 1 }),
+      webhookPolicy: { allowLoopback: false },
+      webhookSecret: () => undefined,
+      // any heap is too much: every request is shed once the first sample is taken
+      pressure: { maxEventLoopDelayMs: 0, maxHeapUsedBytes: 1, maxRssBytes: 0, retryAfterSeconds: 7, sampleIntervalMs: 10 },
+      bodyLimitBytes: 64 * 1024,
+      longPollMaxSeconds: 2,
+      idempotencyTtlMs: 60_000,
+      logger: false,
+    });
+    try {
+      await strained.ready();
+      await new Promise((r) => setTimeout(r, 100));
+      const res = await strained.inject({ method: 'GET', url: '/v1/models', headers: { authorization: auth } });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('7');
+      expect(res.json()).toMatchObject({ code: 'not_ready', retryAfterSeconds: 7 });
+    } finally {
+      await strained.close();
+    }
+  });
+
   it('probes follow the health state, without authentication', async () => {
     expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
     health.ready = false;

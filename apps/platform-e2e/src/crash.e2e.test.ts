@@ -84,11 +84,18 @@ describe('crashes and restarts', () => {
 
   it('a job stored but never queued (the gateway died between the two writes) is queued by the repair pass', async () => {
     const { dir, env } = platform();
-    // what the gateway had written when it died: the input and the job, but no queue message
+    // what the gateway had written when it died: the input and the job marked dispatched, but no queue message
     const store = EmbeddedTaskStore.open({ dataDir: dir.path });
     const blobs = LocalBlobStore.open({ dataDir: dir.path });
     const at = new Date(Date.now() - 20_000).toISOString();
-    const job = sampleJob({ tenantId: 'acme', model: 'ocr-en', inputRef: 'inputs/acme/stranded', createdAt: at, updatedAt: at });
+    const job = sampleJob({
+      tenantId: 'acme',
+      model: 'ocr-en',
+      inputRef: 'inputs/acme/stranded',
+      createdAt: at,
+      updatedAt: at,
+      dispatchedAt: at,
+    });
     await blobs.put(job.inputRef, Buffer.from(image('page.png'), 'base64'), { contentType: 'image/png' });
     await store.create(job);
     await store.close();

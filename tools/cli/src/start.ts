@@ -27,7 +27,12 @@ function start(name: string, entry: string, env: Record<string, string>): ChildP
   return child;
 }
 
-const gateway = start('gateway', 'apps/gateway/src/main.ts', { PORT: gatewayPort, HOST: host });
+// local development: webhooks to a receiver on this machine are allowed (never in production)
+const gateway = start('gateway', 'apps/gateway/src/main.ts', {
+  PORT: gatewayPort,
+  HOST: host,
+  WEBHOOK_ALLOW_LOOPBACK: process.env['WEBHOOK_ALLOW_LOOPBACK'] ?? 'true',
+});
 const worker = start('worker', 'apps/worker/src/main.ts', { PORT: workerPort, HOST: host });
 const children = [gateway, worker];
 
@@ -63,7 +68,7 @@ if ((await ready(`${base}/health/ready`, 60_000)) && (await ready(`http://${host
   The platform is running (embedded defaults, data in ${process.env['DATA_DIR'] ?? './.data'}).
     API:     ${base}
     Docs:    ${base}/docs
-    Token:   npm run token -- --tenant acme      (then: Authorization: Bearer <token>)
+    Token:   npm run token -- --tenant acme      (then: Authorization: Bearer <token>; tenants: config/tenants.json)
     Try it:  npm run submit -- libs/runners/testdata/page.png
   Ctrl-C stops it.
 `);

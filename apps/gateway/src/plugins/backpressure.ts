@@ -9,6 +9,8 @@ export interface PressureLimits {
   maxHeapUsedBytes: number;
   maxRssBytes: number;
   retryAfterSeconds: number;
+  /** How often the process is measured (under-pressure's default: 1 s). */
+  sampleIntervalMs?: number;
 }
 
 /**
@@ -21,6 +23,7 @@ export async function registerBackpressure(app: FastifyInstance, limits: Pressur
     maxHeapUsedBytes: limits.maxHeapUsedBytes,
     maxRssBytes: limits.maxRssBytes,
     retryAfter: limits.retryAfterSeconds,
+    ...(limits.sampleIntervalMs ? { sampleInterval: limits.sampleIntervalMs } : {}),
     exposeStatusRoute: false,
     pressureHandler: (_request, reply, type, value) => {
       metrics.admissionRejects.inc({ reason: 'overloaded' });
