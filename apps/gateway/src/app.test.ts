@@ -6,11 +6,11 @@ import { TenantRegistry, type TenantLimits } from '@gpu-jobs/admission';
 import { TokenVerifier, loadOrCreateLocalKeys, signLocalToken, type LocalKeys } from '@gpu-jobs/auth';
 import { FairDispatcher, openPorts, type Ports } from '@gpu-jobs/platform';
 import { deriveTenantSecret } from '@gpu-jobs/webhooks';
-import { loadModelRegistry } from '@gpu-jobs/runners';
+import { loadModelRegistry, type ModelIndex } from '@gpu-jobs/runners';
 import { PlatformMetrics } from '@gpu-jobs/telemetry';
 import { makeTempDir, workspaceRoot } from '@gpu-jobs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway } from './app';
+import { buildGateway, type GatewayDeps } from './app';
 
 const dir = makeTempDir('gateway-app-');
 let app: FastifyInstance;
@@ -32,6 +32,27 @@ const tenants = TenantRegistry.of([
 const bearer = async (id: string) => `Bearer ${await signLocalToken(keys, { ...opts, tenant: id })}`;
 const png = Buffer.from('not really a png').toString('base64');
 
+/** The gateway's dependencies on this test's ports, tenants and keys; `overrides` for one test's variant. */
+function gatewayDeps(models: ModelIndex, overrides: Partial<GatewayDeps> = {}): GatewayDeps {
+  return {
+    ports,
+    models,
+    metrics: new PlatformMetrics('gateway-test'),
+    verifier: new TokenVerifier({ ...opts, clockToleranceSeconds: 5, keys: { jwks: keys.jwks } }),
+    health,
+    tenants,
+    dispatcher: new FairDispatcher(ports.store, ports.queue, { laneSettings: (l) => models.lane(l), weight: () => 1 }),
+    webhookPolicy: { allowLoopback: false },
+    webhookSecret: (t) => deriveTenantSecret('test-master-key', t),
+    pressure: { maxEventLoopDelayMs: 0, maxHeapUsedBytes: 0, maxRssBytes: 0, retryAfterSeconds: 5 },
+    bodyLimitBytes: 64 * 1024,
+    longPollMaxSeconds: 2,
+    idempotencyTtlMs: 60_000,
+    logger: process.env['TEST_LOG'] === '1',
+    ...overrides,
+  };
+}
+
 beforeAll(async () => {
   // the repository's registry, with a small window and backlog cap for the lane
   const registry = JSON.parse(readFileSync(join(workspaceRoot(), 'config/models.json'), 'utf8')) as Record<string, unknown>;
@@ -52,22 +73,7 @@ beforeAll(async () => {
   );
   keys = await loadOrCreateLocalKeys(dir.path);
   auth = await bearer('acme');
-  app = await buildGateway({
-    ports,
-    models,
-    metrics: new PlatformMetrics('gateway-test'),
-    verifier: new TokenVerifier({ ...opts, clockToleranceSeconds: 5, keys: { jwks: keys.jwks } }),
-    health,
-    tenants,
-    dispatcher: new FairDispatcher(ports.store, ports.queue, { laneSettings: (l) => models.lane(l), weight: () => 1 }),
-    webhookPolicy: { allowLoopback: false },
-    webhookSecret: (t) => deriveTenantSecret('test-master-key', t),
-    pressure: { maxEventLoopDelayMs: 0, maxHeapUsedBytes: 0, maxRssBytes: 0, retryAfterSeconds: 5 },
-    bodyLimitBytes: 64 * 1024,
-    longPollMaxSeconds: 2,
-    idempotencyTtlMs: 60_000,
-    logger: process.env['TEST_LOG'] === '1',
-  });
+  app = await buildGateway(gatewayDeps(models));
 });
 afterAll(async () => {
   await app.close();
@@ -310,23 +316,14 @@ describe('gateway (inject)', () => {
 
   it('sheds load under pressure: 503 not_ready with Retry-After, from @fastify/under-pressure', async () => {
     const models = loadModelRegistry(join(dir.path, 'models.json'), workspaceRoot());
-    const strained = await buildGateway({
-      ports,
-      models,
-      metrics: new PlatformMetrics('gateway-pressure-test'),
-      verifier: new TokenVerifier({ ...opts, clockToleranceSeconds: 5, keys: { jwks: keys.jwks } }),
-      health,
-      tenants,
-      dispatcher: new FairDispatcher(ports.store, ports.queue, { laneSettings: (l) => models.lane(l), weight: () => 1 }),
-      webhookPolicy: { allowLoopback: false },
-      webhookSecret: () => undefined,
-      // any heap is too much: every request is shed once the first sample is taken
-      pressure: { maxEventLoopDelayMs: 0, maxHeapUsedBytes: 1, maxRssBytes: 0, retryAfterSeconds: 7, sampleIntervalMs: 10 },
-      bodyLimitBytes: 64 * 1024,
-      longPollMaxSeconds: 2,
-      idempotencyTtlMs: 60_000,
-      logger: false,
-    });
+    // any heap is too much: every request is shed once the first sample is taken
+    const strained = await buildGateway(
+      gatewayDeps(models, {
+        metrics: new PlatformMetrics('gateway-pressure-test'),
+        pressure: { maxEventLoopDelayMs: 0, maxHeapUsedBytes: 1, maxRssBytes: 0, retryAfterSeconds: 7, sampleIntervalMs: 10 },
+        logger: false,
+      }),
+    );
     try {
       await strained.ready();
       await new Promise((r) => setTimeout(r, 100));

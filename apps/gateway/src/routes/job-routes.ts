@@ -32,7 +32,12 @@ const submitErrors = {
 };
 const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
-    Type.String({ minLength: 1, maxLength: 255, description: 'retry-safe submission: the same key and body return the same job' }),
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description:
+        'retry-safe submission: the same key and body return the same job (200); another body is 409. Keys are remembered for IDEMPOTENCY_TTL_SECONDS (24 h by default)',
+    }),
   ),
   traceparent: Type.Optional(Type.String()),
 });
@@ -40,6 +45,9 @@ const IdempotencyHeaders = Type.Object({
 export function jobRoutes(service: JobService, options: { longPollMaxSeconds: number }) {
   return async (app: FastifyInstance): Promise<void> => {
     const api = app.withTypeProvider<TypeBoxTypeProvider>();
+    // open event streams end when the server closes, so a shutdown never waits for jobs to finish
+    const closing = new AbortController();
+    app.addHook('preClose', async () => closing.abort());
 
     api.post(
       '/v1/jobs',
@@ -144,7 +152,8 @@ export function jobRoutes(service: JobService, options: { longPollMaxSeconds: nu
       async (request, reply) => {
         const gone = new AbortController();
         request.raw.once('close', () => gone.abort());
-        const versions = service.versions(request.tenant.id, request.params.id, reply.sse.lastEventId, gone.signal);
+        const stop = AbortSignal.any([gone.signal, closing.signal]);
+        const versions = service.versions(request.tenant.id, request.params.id, reply.sse.lastEventId, stop);
         const first = await versions.next(); // a missing job is a 404 before the stream starts
         let status = first.done ? undefined : first.value.job.status;
         async function* events() {
