@@ -36,6 +36,8 @@ interface LaneState {
 export class FairDispatcher {
   private readonly lanes = new Map<string, LaneState>();
   private readonly loadTtlMs: number;
+  /** Release times are distinct within this process, so "served longest ago" never ties on the clock. */
+  private lastReleaseMs = 0;
 
   constructor(
     private readonly store: TaskStore,
@@ -121,7 +123,8 @@ export class FairDispatcher {
     const released: Job[] = [];
     for (const job of fairOrder(held, load.inFlightByTenant, this.options.weight, free, load.lastDispatchByTenant)) {
       // the conditional write decides: a job cancelled or released by another process meanwhile is skipped
-      const r = await applyEvent(this.store, job.id, { type: 'dispatch', at: new Date() });
+      this.lastReleaseMs = Math.max(Date.now(), this.lastReleaseMs + 1);
+      const r = await applyEvent(this.store, job.id, { type: 'dispatch', at: new Date(this.lastReleaseMs) });
       if (r.ok) released.push(r.job);
     }
     // A crash here leaves released jobs without messages; the repair pass (redispatchStranded) re-sends them.
