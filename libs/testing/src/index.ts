@@ -4,3 +4,4 @@ export * from './child-process';
 export * from './onnx-models';
 export * from './platform-process';
 export * from './start-together';
+export * from './azurite';

@@ -171,6 +171,12 @@ export class LocalBlobStore implements BlobStore {
     return (await this.head(key)) !== undefined;
   }
 
+  /** A local directory has no direct links: the gateway streams the blob. */
+  async downloadUrl(key: string): Promise<string | undefined> {
+    assertValidBlobKey(key);
+    return undefined;
+  }
+
   async delete(key: string): Promise<boolean> {
     assertValidBlobKey(key);
     const row = this.sql.delete.run(key).changes > 0;

@@ -30,5 +30,10 @@ export interface BlobStore {
   exists(key: string): Promise<boolean>;
   /** True when something was deleted; deleting a missing blob is not an error. */
   delete(key: string): Promise<boolean>;
+  /**
+   * A link that downloads the blob directly for `expiresInSeconds` (Azure: a read-only SAS), or undefined
+   * when the store has none (local: the gateway streams the blob itself).
+   */
+  downloadUrl(key: string, expiresInSeconds: number): Promise<string | undefined>;
   close(): Promise<void>;
 }

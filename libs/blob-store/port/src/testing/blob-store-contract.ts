@@ -127,6 +127,14 @@ export function describeBlobStoreContract(options: BlobStoreContractOptions): vo
       expect(await store.exists(`${prefix}/g`)).toBe(false);
     });
 
+    it('a download link, when the store gives one, reads the blob', async () => {
+      await store.put(`${prefix}/linked`, Buffer.from('by link'), { contentType: 'text/plain' });
+      const url = await store.downloadUrl(`${prefix}/linked`, 60);
+      if (url === undefined) return; // this store streams through the gateway instead
+      expect(await (await fetch(url)).text()).toBe('by link');
+      await expect(store.downloadUrl('../x', 60)).rejects.toBeInstanceOf(InvalidBlobKeyError);
+    });
+
     it('keeps blobs across close and reopen', async () => {
       await store.put(`${prefix}/durable`, Buffer.from('still here'), { contentType: 'text/plain' });
       await store.close();

@@ -1,0 +1,2 @@
+export * from './azure-blob-store';
+export * from './blob-location';

@@ -1,0 +1,2 @@
+export * from './mongo-task-store';
+export * from './documents';
