@@ -4,7 +4,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { TenantRegistry, type TenantLimits } from '@gpu-jobs/admission';
 import { TokenVerifier, loadOrCreateLocalKeys, signLocalToken, type LocalKeys } from '@gpu-jobs/auth';
-import { FairDispatcher, openPorts, type Ports } from '@gpu-jobs/platform';
+import { FairDispatcher, PlatformConfig, openPorts, parsePlatformEnv, type Ports } from '@gpu-jobs/platform';
 import { deriveTenantSecret } from '@gpu-jobs/webhooks';
 import { loadModelRegistry, type ModelIndex } from '@gpu-jobs/runners';
 import { PlatformMetrics } from '@gpu-jobs/telemetry';
@@ -60,15 +60,7 @@ beforeAll(async () => {
   writeFileSync(join(dir.path, 'models.json'), JSON.stringify(registry));
   const models = loadModelRegistry(join(dir.path, 'models.json'), workspaceRoot());
   ports = await openPorts(
-    {
-      DATA_DIR: dir.path,
-      QUEUE_ADAPTER: 'embedded',
-      TASK_STORE_ADAPTER: 'embedded',
-      BLOB_STORE_ADAPTER: 'local',
-      QUEUE_LOCK_SECONDS: 30,
-      QUEUE_MAX_DELIVERY_COUNT: 5,
-      EMBEDDED_SYNCHRONOUS: 'NORMAL',
-    },
+    parsePlatformEnv(PlatformConfig, { DATA_DIR: dir.path, QUEUE_LOCK_SECONDS: '30', QUEUE_MAX_DELIVERY_COUNT: '5' }),
     models.lanes(),
   );
   keys = await loadOrCreateLocalKeys(dir.path);

@@ -27,6 +27,7 @@ export interface GatewayDeps {
   bodyLimitBytes: number;
   longPollMaxSeconds: number;
   idempotencyTtlMs: number;
+  resultLinkSeconds?: number;
   tenants: TenantRegistry;
   dispatcher: FairDispatcher;
   webhookPolicy: UrlPolicy;
@@ -67,6 +68,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     dispatcher: deps.dispatcher,
     idempotencyTtlMs: deps.idempotencyTtlMs,
     webhookPolicy: deps.webhookPolicy,
+    resultLinkSeconds: deps.resultLinkSeconds ?? 300,
   });
   await app.register(async (v1) => {
     v1.addHook('onRequest', authenticate(deps.verifier, deps.tenants));

@@ -1,6 +1,5 @@
 import Type from 'typebox';
-import { parseEnv } from '@gpu-jobs/config';
-import { PlatformConfig } from '@gpu-jobs/platform';
+import { PlatformConfig, parsePlatformEnv } from '@gpu-jobs/platform';
 import { AuthConfig } from '@gpu-jobs/auth';
 
 export const GatewayConfig = Type.Object({
@@ -21,6 +20,12 @@ export const GatewayConfig = Type.Object({
     minimum: 60,
     default: 86_400,
     description: 'how long an Idempotency-Key is remembered; a reuse after that creates a new job',
+  }),
+  RESULT_LINK_SECONDS: Type.Integer({
+    minimum: 30,
+    maximum: 86_400,
+    default: 300,
+    description: 'validity of direct download links to large results (Azure Blob)',
   }),
   RETENTION_SECONDS: Type.Integer({
     minimum: 60,
@@ -48,5 +53,5 @@ export const GatewayConfig = Type.Object({
 export type GatewayConfig = Type.Static<typeof GatewayConfig>;
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  return parseEnv(GatewayConfig, env);
+  return parsePlatformEnv(GatewayConfig, env);
 }

@@ -80,6 +80,7 @@ async function main(config: GatewayConfig): Promise<void> {
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     longPollMaxSeconds: config.LONG_POLL_MAX_SECONDS,
     idempotencyTtlMs: config.IDEMPOTENCY_TTL_SECONDS * 1000,
+    resultLinkSeconds: config.RESULT_LINK_SECONDS,
     logger: log,
   });
 

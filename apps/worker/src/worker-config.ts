@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 import Type from 'typebox';
-import { parseEnv } from '@gpu-jobs/config';
-import { PlatformConfig } from '@gpu-jobs/platform';
+import { PlatformConfig, parsePlatformEnv } from '@gpu-jobs/platform';
 
 export const WorkerConfig = Type.Object({
   ...PlatformConfig.properties,
@@ -19,5 +18,5 @@ export const WorkerConfig = Type.Object({
 export type WorkerConfig = Type.Static<typeof WorkerConfig>;
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  return parseEnv(WorkerConfig, env);
+  return parsePlatformEnv(WorkerConfig, env);
 }

@@ -1,10 +1,42 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TsChild, makeTempDir, releaseTogether } from '@gpu-jobs/testing';
+import { TsChild, makeTempDir, releaseTogether, startAzurite } from '@gpu-jobs/testing';
+import { PlatformConfig, parsePlatformEnv } from './platform-config';
+import { openPorts } from './ports';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const dir = makeTempDir('ports-');
 afterAll(() => dir.remove());
+
+describe('adapter settings', () => {
+  it('a chosen adapter without its settings is a start-up error naming the variable', () => {
+    const parse = (env: Record<string, string>) => () => parsePlatformEnv(PlatformConfig, env);
+    expect(parse({ QUEUE_ADAPTER: 'servicebus' })).toThrow(/SERVICEBUS_NAMESPACE: is required when QUEUE_ADAPTER=servicebus/);
+    expect(parse({ TASK_STORE_ADAPTER: 'mongodb' })).toThrow(/MONGODB_URI: is required when TASK_STORE_ADAPTER=mongodb/);
+    expect(parse({ BLOB_STORE_ADAPTER: 'azure' })).toThrow(/AZURE_STORAGE_ACCOUNT_URL: is required/);
+    expect(parse({ QUEUE_ADAPTER: 'rabbitmq' })).toThrow(/QUEUE_ADAPTER/);
+    expect(parse({ QUEUE_ADAPTER: 'servicebus', SERVICEBUS_NAMESPACE: 'x.servicebus.windows.net' })).not.toThrow();
+    expect(parse({})().QUEUE_ADAPTER).toBe('embedded');
+  });
+
+  it('opens the Azure Blob adapter by configuration (against Azurite here)', async () => {
+    const azurite = await startAzurite();
+    try {
+      const config = parsePlatformEnv(PlatformConfig, {
+        DATA_DIR: join(dir.path, 'azure'),
+        BLOB_STORE_ADAPTER: 'azure',
+        AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
+      });
+      const ports = await openPorts(config, ['small-gpu']);
+      expect(ports.blobs.constructor.name).toBe('AzureBlobStore');
+      await ports.blobs.put('inputs/acme/j1', Buffer.from('x'), { contentType: 'text/plain' });
+      expect(await ports.blobs.exists('inputs/acme/j1')).toBe(true);
+      await ports.close();
+    } finally {
+      await azurite.stop();
+    }
+  }, 60_000);
+});
 
 describe('openPorts', () => {
   // `npm start` starts the gateway and a worker together on a new data directory: both create the same files.
@@ -12,11 +44,11 @@ describe('openPorts', () => {
     const script = join(dir.path, 'open-ports.mts');
     writeFileSync(
       script,
-      `import { openPorts } from '@gpu-jobs/platform';
+      `import { PlatformConfig, openPorts, parsePlatformEnv } from '@gpu-jobs/platform';
        import { waitForGo } from '@gpu-jobs/testing';
        const { dataDir } = JSON.parse(process.argv[2] ?? '{}');
        await waitForGo(dataDir + '.go');
-       const config = { DATA_DIR: dataDir, QUEUE_ADAPTER: 'embedded', TASK_STORE_ADAPTER: 'embedded', BLOB_STORE_ADAPTER: 'local', MODEL_REGISTRY: '', QUEUE_LOCK_SECONDS: 30, QUEUE_MAX_DELIVERY_COUNT: 5, EMBEDDED_SYNCHRONOUS: 'NORMAL' };
+       const config = parsePlatformEnv(PlatformConfig, { DATA_DIR: dataDir, QUEUE_LOCK_SECONDS: '30', QUEUE_MAX_DELIVERY_COUNT: '5' });
        try {
          const ports = await openPorts(config, ['small-gpu', 'large-gpu']);
          await ports.queue.send('small-gpu', { messageId: String(process.pid), body: {} });

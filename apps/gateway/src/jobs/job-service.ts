@@ -43,6 +43,8 @@ export interface JobServiceDeps {
   dispatcher: FairDispatcher;
   idempotencyTtlMs: number;
   webhookPolicy: UrlPolicy;
+  /** How long a direct download link to a large result stays valid. */
+  resultLinkSeconds: number;
 }
 
 /** The gateway's job operations, apart from HTTP. Every read and write is scoped to the caller's tenant. */
@@ -216,9 +218,12 @@ export class JobService {
     throw new ProblemError('job_already_finished', `the job is already ${r.job.status}`);
   }
 
-  async resultStream(tenantId: string, id: string) {
+  /** A large result: a short-lived direct link when the blob store gives one (Azure: a read-only SAS), else the stream. */
+  async result(tenantId: string, id: string) {
     const job = await this.get(tenantId, id);
     if (!job.resultRef) throw new ProblemError('not_found', 'this job has no stored result');
+    const url = await this.ports.blobs.downloadUrl(job.resultRef, this.deps.resultLinkSeconds);
+    if (url) return { url };
     return this.ports.blobs.get(job.resultRef);
   }
 

@@ -196,10 +196,19 @@ export function jobRoutes(service: JobService, options: { longPollMaxSeconds: nu
 
     api.get(
       '/v1/jobs/:id/result',
-      { schema: { tags: ['jobs'], summary: 'Download a result too large to inline', params: JobIdParams } },
+      {
+        schema: {
+          tags: ['jobs'],
+          summary: 'Download a result too large to inline',
+          description:
+            'The result itself, or (with Azure Blob Storage) 307 to a short-lived read-only link, so large results never pass through the gateway.',
+          params: JobIdParams,
+        },
+      },
       async (request, reply) => {
-        const { metadata, body } = await service.resultStream(request.tenant.id, request.params.id);
-        return reply.type(metadata.contentType).header('content-length', metadata.size).send(body);
+        const result = await service.result(request.tenant.id, request.params.id);
+        if ('url' in result) return reply.header('cache-control', 'no-store').redirect(result.url, 307);
+        return reply.type(result.metadata.contentType).header('content-length', result.metadata.size).send(result.body);
       },
     );
   };

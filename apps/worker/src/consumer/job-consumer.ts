@@ -5,7 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { readAll, type BlobStore } from '@gpu-jobs/blob-store';
 import { JobMessage, isTerminal, isValid, pastDeadline, type Job, type JobError, type JobEvent } from '@gpu-jobs/job-contract';
 import type { LockedMessage, Queue } from '@gpu-jobs/queue';
-import { LockLostError } from '@gpu-jobs/queue';
+import { LockLostError, nextRenewalDelayMs } from '@gpu-jobs/queue';
+
+/** How long past its time limit a job's lock is still renewed, for the cancel to land and the outcome to be written. */
+const LOCK_GRACE_MS = 30_000;
 import { actualCost } from '@gpu-jobs/admission';
 import type { ModelIndex } from '@gpu-jobs/runners';
 import { applyEvent, type TaskStore } from '@gpu-jobs/task-store';
@@ -99,10 +102,10 @@ export class JobConsumer {
     const { metrics, lane } = this.deps;
     const model = this.deps.models.get(job.model);
     const workDir = join(tmpdir(), 'gpu-jobs', randomUUID());
-    const renewal = this.keepLock(message, log);
+    const timeoutMs = (model?.limits.timeoutSeconds ?? 300) * 1000;
+    const renewal = this.keepLock(message, log, Date.now() + timeoutMs + LOCK_GRACE_MS);
     let runId: number | undefined;
     let timedOut = false;
-    const timeoutMs = (model?.limits.timeoutSeconds ?? 300) * 1000;
     const timer = setTimeout(() => {
       timedOut = true;
       requestStop();
@@ -251,12 +254,19 @@ export class JobConsumer {
     return r.job;
   }
 
-  /** Renews the lock at half its remaining time until stopped; remembers when it was lost. */
-  private keepLock(message: LockedMessage, log: Logger): { stop: () => void; lost: () => boolean } {
+  /**
+   * Renews the lock at half its remaining time until stopped, never past `stopAt` (the job's time limit plus a
+   * grace period: a job that hangs past it gives its message back to the queue); remembers when it was lost.
+   */
+  private keepLock(message: LockedMessage, log: Logger, stopAt: number): { stop: () => void; lost: () => boolean } {
     let lost = false;
     let timer: NodeJS.Timeout | undefined;
     const schedule = () => {
-      const wait = Math.max(250, (message.lockedUntil.getTime() - Date.now()) / 2);
+      const wait = nextRenewalDelayMs(message.lockedUntil, Date.now(), { stopAt });
+      if (wait === undefined) {
+        log.warn({ lockedUntil: message.lockedUntil.toISOString() }, 'the job outlived its time limit; no more lock renewals');
+        return;
+      }
       timer = setTimeout(async () => {
         try {
           message.lockedUntil = await this.deps.queue.renewLock(message);

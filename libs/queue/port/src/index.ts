@@ -1,2 +1,3 @@
 export * from './queue';
 export * from './errors';
+export * from './lock-renewal';

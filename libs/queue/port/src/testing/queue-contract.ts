@@ -17,6 +17,8 @@ export interface QueueContractOptions {
   lockDurationMs: number;
   /** Duplicate-detection window the suite asks for (Service Bus: at least 20 s). */
   duplicateWindowMs: number;
+  /** False when a lock can only be settled by the client that received it (Service Bus); default true. */
+  settleAfterReopen?: boolean;
 }
 
 const CHILD = fileURLToPath(new URL('./queue-child.ts', import.meta.url));
@@ -255,6 +257,14 @@ export function describeQueueContract(options: QueueContractOptions): void {
       await queue.close();
       queue = await factory({ dataDir: dir.path });
       expect(await queue.counts(name)).toMatchObject({ active: 2, locked: 1 });
+      if (options.settleAfterReopen === false) {
+        // this broker settles only through the receiver that received the message: the lock must run out
+        await expect(queue.complete(locked as LockedMessage)).rejects.toBeInstanceOf(LockLostError);
+        await new Promise((r) => setTimeout(r, options.lockDurationMs + 500));
+        const again = await receiveN(queue, name, 3);
+        await Promise.all(again.map((m) => queue.complete(m)));
+        return;
+      }
       await queue.complete(locked as LockedMessage); // the lock token is still good
       const rest = await receiveN(queue, name, 2);
       expect(rest.map((m) => m.messageId)).toEqual(['m-1', 'm-2']);
