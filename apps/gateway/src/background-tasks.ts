@@ -61,9 +61,12 @@ export function startBackgroundTasks(deps: BackgroundDeps): () => Promise<void> 
       const redone = await redispatchStranded(ports.store, ports.queue, { olderThanMs: 10_000, duplicateWindowMs: deps.duplicateWindowMs });
       if (redone.length > 0) log.warn({ jobIds: redone.map((j) => j.id) }, 're-sent the messages of stranded jobs');
     }),
-    every(intervals.metricsMs, 'metrics', log, async () => {
+    // queue counts are a management call on Service Bus (throttled, Data Owner role): every 30 s at most
+    every(Math.max(intervals.metricsMs, 30_000), 'queue-metrics', log, async () => {
+      for (const lane of lanes) metrics.recordQueue(lane, await ports.queue.counts(lane));
+    }),
+    every(intervals.metricsMs, 'lane-metrics', log, async () => {
       for (const lane of lanes) {
-        metrics.recordQueue(lane, await ports.queue.counts(lane));
         const load = await deps.dispatcher.load(lane);
         metrics.laneJobs.set({ lane, state: 'held' }, load.held);
         metrics.laneJobs.set({ lane, state: 'dispatched' }, load.dispatched);
