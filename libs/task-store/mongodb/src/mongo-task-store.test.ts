@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { describeTaskStoreContract, sampleJob } from '@gpu-jobs/task-store/testing';
 import { describe, expect, it } from 'vitest';
 import { encodeCursor } from '@gpu-jobs/task-store';
+import { transition, versionOf, type JobEvent } from '@gpu-jobs/job-contract';
 import { casFilter, casUpdate, dueFilter, laneLoadPipeline, listFilter, toJobDocument, usageUpdate } from './documents';
 
 // The shared contract, against a real MongoDB (a replica set: transactions need one) when MONGODB_URI is set.
@@ -62,6 +63,34 @@ describe('MongoDB documents and queries', () => {
     const finished = casUpdate({ ...running, status: 'failed', finishedAt: '2026-01-01T00:00:10.000Z' }, day);
     expect((finished['$set'] as Record<string, unknown>)['purgeAt']).toEqual(new Date('2026-01-02T00:00:10.000Z'));
     expect(finished['$unset']).toEqual({ deadlineAt: '' });
+  });
+
+  it('every transition of the lifecycle is one filter on the version read and one update to the state computed', () => {
+    const at = (ms: number) => new Date(Date.parse('2026-01-01T00:00:00.000Z') + ms);
+    let job = sampleJob({ createdAt: at(0).toISOString(), updatedAt: at(0).toISOString() });
+    const events: JobEvent[] = [
+      { type: 'dispatch', at: at(1) },
+      { type: 'start', at: at(2), workerId: 'w1' },
+      { type: 'progress', at: at(3), progress: { stage: 'detection' } },
+      { type: 'fail', at: at(4), error: { code: 'worker_lost', message: 'lost', retryable: true } },
+      { type: 'start', at: at(5), workerId: 'w2' },
+      { type: 'succeed', at: at(6), result: { text: 'hi' } },
+    ];
+    for (const event of events) {
+      const r = transition(job, event);
+      if (!r.ok) throw r.error;
+      expect(casFilter(job.id, versionOf(job))).toEqual({
+        _id: job.id,
+        status: job.status,
+        attempts: job.attempts,
+        updatedAt: job.updatedAt,
+      });
+      const update = casUpdate(r.job, day) as { $set: Record<string, unknown>; $max: Record<string, unknown> };
+      expect(update.$set).toMatchObject({ status: r.job.status, attempts: r.job.attempts, updatedAt: r.job.updatedAt, job: r.job });
+      expect(update.$max).toEqual({ dispatched: 1 }); // released at the first event, never taken back
+      job = r.job;
+    }
+    expect(job).toMatchObject({ status: 'succeeded', attempts: 2 });
   });
 
   it('lists newest first from a cursor, with the filters given', () => {
