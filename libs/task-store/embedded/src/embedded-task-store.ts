@@ -17,6 +17,7 @@ import {
   LimitReachedError,
   decodeCursor,
   encodeCursor,
+  laneLoadOf,
   type ClaimedDelivery,
   type CreateOptions,
   type CreateResult,
@@ -269,14 +270,7 @@ export class EmbeddedTaskStore implements TaskStore {
   async laneLoad(lane: string): Promise<LaneLoad> {
     this.assertOpen();
     const rows = this.sql.laneLoad.all(lane) as { tenant_id: string; held: number; dispatched: number; running: number }[];
-    const load: LaneLoad = { held: 0, dispatched: 0, running: 0, inFlightByTenant: {}, heldTenants: [], lastDispatchByTenant: {} };
-    for (const r of rows) {
-      load.held += r.held;
-      load.dispatched += r.dispatched;
-      load.running += r.running;
-      load.inFlightByTenant[r.tenant_id] = r.dispatched + r.running;
-      if (r.held > 0) load.heldTenants.push(r.tenant_id);
-    }
+    const load = laneLoadOf(rows.map((r) => ({ ...r, tenantId: r.tenant_id })));
     for (const tenant of load.heldTenants) {
       const t = (this.sql.lastDispatch.get(lane, tenant) as { t: number | null }).t;
       if (t !== null) load.lastDispatchByTenant[tenant] = t;

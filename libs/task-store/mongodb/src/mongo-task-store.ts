@@ -6,6 +6,7 @@ import {
   IdempotencyConflictError,
   LimitReachedError,
   encodeCursor,
+  laneLoadOf,
   type ClaimedDelivery,
   type CreateOptions,
   type CreateResult,
@@ -267,14 +268,7 @@ export class MongoTaskStore implements TaskStore {
     const rows = await this.jobs
       .aggregate<{ _id: string; held: number; dispatched: number; running: number }>(laneLoadPipeline(lane))
       .toArray();
-    const load: LaneLoad = { held: 0, dispatched: 0, running: 0, inFlightByTenant: {}, heldTenants: [], lastDispatchByTenant: {} };
-    for (const r of rows) {
-      load.held += r.held;
-      load.dispatched += r.dispatched;
-      load.running += r.running;
-      load.inFlightByTenant[r._id] = r.dispatched + r.running;
-      if (r.held > 0) load.heldTenants.push(r._id);
-    }
+    const load = laneLoadOf(rows.map((r) => ({ ...r, tenantId: r._id })));
     for (const tenantId of load.heldTenants) {
       const last = await this.jobs.findOne(
         { lane, tenantId, dispatchedAt: { $exists: true } },

@@ -72,6 +72,19 @@ export interface LaneLoad {
   lastDispatchByTenant: Record<string, number>;
 }
 
+/** Sums per-tenant counts of a lane into its LaneLoad; every adapter reads the rows its own way. */
+export function laneLoadOf(rows: readonly { tenantId: string; held: number; dispatched: number; running: number }[]): LaneLoad {
+  const load: LaneLoad = { held: 0, dispatched: 0, running: 0, inFlightByTenant: {}, heldTenants: [], lastDispatchByTenant: {} };
+  for (const r of rows) {
+    load.held += r.held;
+    load.dispatched += r.dispatched;
+    load.running += r.running;
+    load.inFlightByTenant[r.tenantId] = r.dispatched + r.running;
+    if (r.held > 0) load.heldTenants.push(r.tenantId);
+  }
+  return load;
+}
+
 /** A delivery handed to one sender until `lease` (its nextAttemptAt while leased). */
 export interface ClaimedDelivery extends WebhookDelivery {
   lease: string;
