@@ -19,6 +19,7 @@ export class GpuWorker {
   private readonly stopRunning = new AbortController();
   private readonly threads: InferenceThread[] = [];
   private loops: Promise<void>[] = [];
+  private running = 0;
   private drained: Promise<void> | undefined;
 
   constructor(
@@ -79,7 +80,8 @@ export class GpuWorker {
           abortSignal: this.stopReceiving.signal,
         });
         if (message) {
-          await consumer.handle(message, thread, this.stopRunning.signal);
+          this.running += 1;
+          await consumer.handle(message, thread, this.stopRunning.signal).finally(() => (this.running -= 1));
           this.dispatcher?.request(this.config.WORKER_LANE, 'freed');
         }
       } catch (err) {
@@ -88,6 +90,11 @@ export class GpuWorker {
         await new Promise((r) => setTimeout(r, 1_000));
       }
     }
+  }
+
+  /** Jobs this worker holds right now. */
+  get inFlight(): number {
+    return this.running;
   }
 
   /** Stops receiving now; running jobs get the grace period, then are handed back. Idempotent. */

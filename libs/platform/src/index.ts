@@ -4,3 +4,4 @@ export * from './dispatch';
 export * from './fair-dispatcher';
 export * from './sweeper';
 export * from './webhook-dispatcher';
+export * from './scaler';

@@ -45,7 +45,11 @@ export function kedaSettings(
 }
 
 /** KEDA's own desired replicas for a queue depth and the floor the scaler set (tier 1 between the scaler's runs). */
-export function kedaDesired(waiting: number, floor: number, policy: LanePolicy): number {
+export function kedaDesired(
+  waiting: number,
+  floor: number,
+  policy: Pick<LanePolicy, 'targetMessagesPerWorker' | 'jobsPerWorker' | 'minReplicas' | 'maxReplicas'>,
+): number {
   const perReplica = Math.max(1, policy.targetMessagesPerWorker * policy.jobsPerWorker);
   return Math.min(policy.maxReplicas, Math.max(floor, policy.minReplicas, Math.ceil(waiting / perReplica)));
 }

@@ -5,7 +5,7 @@ import { buildProbeServer } from './probe-server';
 
 describe('worker probe server', () => {
   it('startup, readiness and liveness follow the worker state; drain answers 202 and is handed on', async () => {
-    const worker = { state: 'starting' as WorkerState, loadSeconds: {} as Record<string, number> };
+    const worker = { state: 'starting' as WorkerState, loadSeconds: {} as Record<string, number>, inFlight: 0 };
     let drains = 0;
     const app = buildProbeServer(worker as unknown as GpuWorker, new PlatformMetrics('worker-test'), () => (drains += 1));
     const status = async (url: string) => (await app.inject({ method: 'GET', url })).statusCode;
@@ -15,6 +15,11 @@ describe('worker probe server', () => {
     worker.loadSeconds = { 'ocr-en': 0.4 };
     expect([await status('/health/startup'), await status('/health/ready'), await status('/health/live')]).toEqual([200, 200, 200]);
     expect((await app.inject({ method: 'GET', url: '/health/startup' })).json()).toMatchObject({ loadSeconds: { 'ocr-en': 0.4 } });
+    worker.inFlight = 1;
+    expect((await app.inject({ method: 'GET', url: '/admin/status' })).json()).toEqual({ state: 'ready', inFlight: 1 });
+    const refused = await app.inject({ method: 'POST', url: '/admin/drain?ifIdle=true' });
+    expect(refused.statusCode).toBe(409);
+    expect(drains).toBe(0);
     const drain = await app.inject({ method: 'POST', url: '/admin/drain' });
     expect(drain.statusCode).toBe(202);
     expect(drains).toBe(1);

@@ -19,7 +19,10 @@ export function buildProbeServer(worker: GpuWorker, metrics: PlatformMetrics, on
     return reply.code(status(ok)).send({ status: ok ? 'ready' : 'not ready', state: worker.state });
   });
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
-  app.post('/admin/drain', async (_req, reply) => {
+  app.get('/admin/status', async () => ({ state: worker.state, inFlight: worker.inFlight }));
+  // ?ifIdle=true: drain only a worker that holds no job (a scale-in must never stop one mid-job)
+  app.post<{ Querystring: { ifIdle?: string } }>('/admin/drain', async (req, reply) => {
+    if (req.query.ifIdle === 'true' && worker.inFlight > 0) return reply.code(409).send({ status: 'busy', inFlight: worker.inFlight });
     onDrain();
     return reply.code(202).send({ status: 'draining' });
   });
