@@ -27,7 +27,9 @@ class MemoryOrchestrator implements Orchestrator {
     this.scale = { ...this.scale, floor: update.floor, state: update.state, version: String(Number(version) + 1) };
     return true;
   }
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    // nothing held
+  }
 }
 
 const dir = makeTempDir('scaler-handlers-');
