@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fastifySse from '@fastify/sse';
 import type { TenantRegistry } from '@gpu-jobs/admission';
 import type { FairDispatcher, Ports } from '@gpu-jobs/platform';
@@ -48,7 +48,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     keepAliveTimeout: 65_000,
     return503OnClosing: true,
     // one line per request (in request-metrics), not Fastify's two
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
   });
   app.addHook('onSend', async (request, reply) => {

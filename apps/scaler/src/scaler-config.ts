@@ -20,7 +20,7 @@ export const ScalerConfig = Type.Object({
     default: 1_800,
     description: 'no lowering of the floor this soon after a raise',
   }),
-  SCALER_BASELINE_WINDOW_HOURS: Type.Integer({ minimum: 1, default: 24 }),
+  SCALER_BASELINE_WINDOW_SECONDS: Type.Integer({ minimum: 4, default: 86_400, description: 'tier 3 looks this far back' }),
   SCALER_SCALE_IN_COOLDOWN_SECONDS: Type.Integer({
     minimum: 0,
     default: 60,
@@ -54,7 +54,7 @@ export function lanePolicy(config: ScalerConfig, lane: string): LanePolicy {
     jobsPerWorker: config.SCALER_JOBS_PER_WORKER,
     targetMessagesPerWorker: config.SCALER_TARGET_WAITING_PER_WORKER,
     scaleDownCooldownMs: config.SCALER_SCALE_DOWN_COOLDOWN_SECONDS * 1000,
-    baselineWindowMs: config.SCALER_BASELINE_WINDOW_HOURS * 3_600_000,
+    baselineWindowMs: config.SCALER_BASELINE_WINDOW_SECONDS * 1000,
     ...overrides,
   };
 }

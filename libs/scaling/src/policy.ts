@@ -56,7 +56,7 @@ export interface ScalerState {
   floor: number;
   lastRaisedAt?: number;
   lastLoweredAt?: number;
-  /** Peak worker demand per hour (epoch ms of the hour's start), for the baseline window. */
+  /** Peak worker demand per bucket (epoch ms of the bucket's start; an hour, or a quarter of a shorter window). */
   hourlyPeaks: Record<string, number>;
 }
 
@@ -75,6 +75,17 @@ export function initialState(policy: LanePolicy): ScalerState {
 
 const HOUR = 3_600_000;
 
+/** Peaks are kept per hour, or per quarter of the window when the window is shorter than four hours. */
+export function bucketMs(policy: Pick<LanePolicy, 'baselineWindowMs'>): number {
+  return Math.max(1_000, Math.min(HOUR, Math.floor(policy.baselineWindowMs / 4)));
+}
+
+/** The buckets that overlap the window ending at `at`. */
+function inWindow(state: ScalerState, at: number, policy: LanePolicy): [string, number][] {
+  const size = bucketMs(policy);
+  return Object.entries(state.hourlyPeaks).filter(([k]) => Number(k) + size > at - policy.baselineWindowMs);
+}
+
 /** Workers needed for a number of jobs. */
 export function workersFor(jobs: number, policy: Pick<LanePolicy, 'jobsPerWorker'>): number {
   return Math.ceil(Math.max(0, jobs) / Math.max(1, policy.jobsPerWorker));
@@ -86,11 +97,11 @@ function clamp(n: number, policy: LanePolicy): number {
 
 /** Records this observation's demand as its hour's peak and forgets hours older than the window. */
 export function recordPeak(state: ScalerState, obs: LaneObservation, policy: LanePolicy): ScalerState {
-  const hour = Math.floor(obs.at / HOUR) * HOUR;
+  const size = bucketMs(policy);
+  const bucket = Math.floor(obs.at / size) * size;
   const demand = workersFor(obs.waiting + obs.inFlight, policy);
-  const peaks: Record<string, number> = {};
-  for (const [k, v] of Object.entries(state.hourlyPeaks)) if (Number(k) > obs.at - policy.baselineWindowMs - HOUR) peaks[k] = v;
-  peaks[String(hour)] = Math.max(peaks[String(hour)] ?? 0, demand);
+  const peaks: Record<string, number> = Object.fromEntries(inWindow(state, obs.at, policy));
+  peaks[String(bucket)] = Math.max(peaks[String(bucket)] ?? 0, demand);
   return { ...state, hourlyPeaks: peaks };
 }
 
@@ -147,10 +158,10 @@ export function windowStatistic(peaks: readonly number[], statistic: LanePolicy[
  */
 export function baseline(obs: LaneObservation, policy: LanePolicy, previous: ScalerState): Decision {
   const state = recordPeak(previous, obs, policy);
-  const inWindow = Object.entries(state.hourlyPeaks)
-    .filter(([k]) => Number(k) > obs.at - policy.baselineWindowMs)
-    .map(([, v]) => v);
-  const stat = windowStatistic(inWindow, policy.baselineStatistic);
+  const stat = windowStatistic(
+    inWindow(state, obs.at, policy).map(([, v]) => v),
+    policy.baselineStatistic,
+  );
   const scheduled = scheduledFloor(obs.at, policy.schedule);
   const running = workersFor(obs.inFlight, policy);
   const target = clamp(Math.max(stat, scheduled, running), policy);

@@ -13,9 +13,10 @@ export class PlatformProcess {
     readonly url: string,
   ) {}
 
-  static async start(app: 'gateway' | 'worker', env: Record<string, string>, timeoutMs = 60_000): Promise<PlatformProcess> {
+  /** `scaler` is the scaler's local loop, which starts and stops its own worker processes. */
+  static async start(app: 'gateway' | 'worker' | 'scaler', env: Record<string, string>, timeoutMs = 60_000): Promise<PlatformProcess> {
     const child = TsChild.start(
-      join(workspaceRoot(), `apps/${app}/src/main.ts`),
+      join(workspaceRoot(), app === 'scaler' ? 'apps/scaler/src/local-main.ts' : `apps/${app}/src/main.ts`),
       {},
       { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     );

@@ -1,10 +1,11 @@
-// npm start: the platform on one machine with embedded defaults: the gateway and one worker,
-// sharing DATA_DIR (./.data). Ctrl-C (or SIGTERM) drains the worker and stops both.
+// npm start: the platform on one machine with embedded defaults: the gateway, and the scaler's local loop,
+// which starts workers (1 to SCALER_MAX_WORKERS) on demand; all share DATA_DIR (./.data). Ctrl-C (or SIGTERM)
+// drains the workers and stops everything.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 const gatewayPort = process.env['PORT'] ?? '8080';
-const workerPort = process.env['WORKER_PORT'] ?? '8081';
+const scalerPort = process.env['SCALER_PORT'] ?? '8082';
 const host = process.env['HOST'] ?? '127.0.0.1';
 const base = `http://${host}:${gatewayPort}`;
 
@@ -17,9 +18,11 @@ function start(name: string, entry: string, env: Record<string, string>): ChildP
     // the apps log JSON; show the message, keep the rest available with LOG_FORMAT=json
     if (process.env['LOG_FORMAT'] === 'json') return console.log(line);
     try {
-      const { level, msg, time, service: _s, pid: _p, hostname: _h, ...rest } = JSON.parse(line) as Record<string, unknown>;
+      const { level, msg, time, service, pid: _p, hostname: _h, ...rest } = JSON.parse(line) as Record<string, unknown>;
       const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
-      console.log(`${String(time).slice(11, 23)} ${name.padEnd(7)} ${level === 50 || level === 60 ? 'ERROR ' : ''}${msg}${extra}`);
+      // the scaler passes its workers' lines on: name them by their own service
+      const who = typeof service === 'string' ? service : name;
+      console.log(`${String(time).slice(11, 23)} ${who.padEnd(7)} ${level === 50 || level === 60 ? 'ERROR ' : ''}${msg}${extra}`);
     } catch {
       console.log(`${name.padEnd(7)} ${line}`);
     }
@@ -33,8 +36,14 @@ const gateway = start('gateway', 'apps/gateway/src/main.ts', {
   HOST: host,
   WEBHOOK_ALLOW_LOOPBACK: process.env['WEBHOOK_ALLOW_LOOPBACK'] ?? 'true',
 });
-const worker = start('worker', 'apps/worker/src/main.ts', { PORT: workerPort, HOST: host });
-const children = [gateway, worker];
+// the scaler's local loop starts and stops the workers (min 1, max SCALER_MAX_WORKERS) and runs the scaling tiers
+const scaler = start('scaler', 'apps/scaler/src/local-main.ts', {
+  PORT: scalerPort,
+  HOST: host,
+  SCALER_MIN_WORKERS: process.env['SCALER_MIN_WORKERS'] ?? '1',
+  SCALER_MAX_WORKERS: process.env['SCALER_MAX_WORKERS'] ?? '2',
+});
+const children = [gateway, scaler];
 
 let stopping = false;
 const stop = (code: number) => {
@@ -63,13 +72,29 @@ async function ready(url: string, timeoutMs: number): Promise<boolean> {
   return false;
 }
 
-if ((await ready(`${base}/health/ready`, 60_000)) && (await ready(`http://${host}:${workerPort}/health/ready`, 120_000))) {
+/** Until the scaler reports a ready worker in every lane. */
+async function workersReady(timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until && !stopping) {
+    try {
+      const status = (await (await fetch(`http://${host}:${scalerPort}/status`)).json()) as { lanes: { readyWorkers: number }[] };
+      if (status.lanes.length > 0 && status.lanes.every((l) => l.readyWorkers > 0)) return true;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
+
+if ((await ready(`${base}/health/ready`, 60_000)) && (await workersReady(180_000))) {
   console.log(`
   The platform is running (embedded defaults, data in ${process.env['DATA_DIR'] ?? './.data'}).
     API:     ${base}
     Docs:    ${base}/docs
     Token:   npm run token -- --tenant acme      (then: Authorization: Bearer <token>; tenants: config/tenants.json)
     Try it:  npm run submit -- libs/runners/testdata/page.png
+    Workers: ${process.env['SCALER_MIN_WORKERS'] ?? '1'} to ${process.env['SCALER_MAX_WORKERS'] ?? '2'}, scaled on demand (status: http://${host}:${scalerPort}/status)
   Ctrl-C stops it.
 `);
 }
