@@ -47,7 +47,7 @@ export const DEFAULT_POLICY: LanePolicy = {
   scaleDownStep: 1,
   baselineWindowMs: 24 * 3_600_000,
   baselineStatistic: 'peak',
-  targetMessagesPerWorker: 2,
+  targetMessagesPerWorker: 1,
 };
 
 /** What the scaler remembers between runs (kept with the lane: a ScaledObject annotation, or the local pool). */
@@ -99,10 +99,22 @@ function clamp(n: number, policy: LanePolicy): number {
 export function recordPeak(state: ScalerState, obs: LaneObservation, policy: LanePolicy): ScalerState {
   const size = bucketMs(policy);
   const bucket = Math.floor(obs.at / size) * size;
-  const demand = workersFor(obs.waiting + obs.inFlight, policy);
+  const demand = demandOf(obs, policy);
   const peaks: Record<string, number> = Object.fromEntries(inWindow(state, obs.at, policy));
   peaks[String(bucket)] = Math.max(peaks[String(bucket)] ?? 0, demand);
   return { ...state, hourlyPeaks: peaks };
+}
+
+/**
+ * Workers the lane's jobs need now: one slot per running job, and the waiting ones at the same rate KEDA
+ * counts them (targetMessagesPerWorker per worker), so a backlog of short jobs does not ask for a worker each.
+ */
+export function demandOf(
+  obs: Pick<LaneObservation, 'waiting' | 'inFlight'>,
+  policy: Pick<LanePolicy, 'jobsPerWorker' | 'targetMessagesPerWorker'>,
+): number {
+  const perWorker = Math.max(1, policy.targetMessagesPerWorker) * Math.max(1, policy.jobsPerWorker);
+  return workersFor(obs.inFlight, policy) + Math.ceil(Math.max(0, obs.waiting) / perWorker);
 }
 
 /**
@@ -112,7 +124,7 @@ export function recordPeak(state: ScalerState, obs: LaneObservation, policy: Lan
  */
 export function reactive(obs: LaneObservation, policy: LanePolicy, previous: ScalerState): Decision {
   const state = recordPeak(previous, obs, policy);
-  const demand = workersFor(obs.waiting + obs.inFlight, policy);
+  const demand = demandOf(obs, policy);
   const capacity = obs.readyWorkers + obs.startingWorkers;
   const want = clamp(demand, policy);
   if (demand > capacity && want > state.floor) {

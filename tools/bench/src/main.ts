@@ -1,6 +1,8 @@
-// npm run bench [-- --suite all|queue|platform --runs 5 --messages 20000 --batch 32 --images 40 --seconds 5]
+// npm run bench [-- --suite all|queue|platform|simulate --runs 5 --messages 20000 --batch 32 --images 40 --seconds 5]
 // Prints each figure as the median of several runs, next to a baseline measured in the same run.
+import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { workspaceRoot } from '@gpu-jobs/testing';
 import { embeddedQueueConsumerProcesses, embeddedQueueOneConsumer, rawSqliteBaseline } from './queue-bench';
 import { ocrDirect, submitRate, throughPlatform, workerStart } from './platform-bench';
 import { formatRate, median, percentile } from './stats';
@@ -32,13 +34,25 @@ async function medianOf(measure: () => number | Promise<number>): Promise<number
 }
 
 const suite = values.suite;
-if (!['all', 'queue', 'platform'].includes(suite)) {
-  console.error('--suite must be all, queue or platform');
+if (!['all', 'queue', 'platform', 'simulate'].includes(suite)) {
+  console.error('--suite must be all, queue, platform or simulate');
   process.exit(2);
 }
 
 if (suite === 'all' || suite === 'queue') await queueSuite();
 if (suite === 'all' || suite === 'platform') await platformSuite();
+if (suite === 'all' || suite === 'simulate') simulateSuite();
+
+/** The autoscaling simulator on its shipped traces (its own tool; deterministic, so one run). */
+function simulateSuite(): void {
+  console.log('\n# autoscaling policies replayed on the shipped traces (npm run simulate)');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'tools/simulator/src/main.ts'], {
+    cwd: workspaceRoot(),
+    env: { ...process.env, TSX_TSCONFIG_PATH: 'tsconfig.base.json' },
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) throw new Error(`the simulator exited with ${r.status}`);
+}
 
 async function queueSuite(): Promise<void> {
   const options = { messages, batch };
