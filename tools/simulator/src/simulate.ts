@@ -214,13 +214,14 @@ export function simulate(arrivalTimes: readonly number[], policy: PolicyName, se
 }
 
 /**
- * The lane policy the simulator compares by default: min 1, max 200, KEDA target 3 waiting jobs per worker,
+ * The lane policy the simulator compares by default: min 1, max 200, KEDA target 2 waiting jobs per worker
+ * (the scaler's default),
  * tier 3 on the median of the day's hourly peaks with a 30-minute cooldown. Override per run to plan capacity.
  */
 export const SIM_LANE_POLICY: Partial<LanePolicy> = {
   minReplicas: 1,
   maxReplicas: 200,
-  targetMessagesPerWorker: 3,
+  targetMessagesPerWorker: 2,
   baselineStatistic: { percentile: 50 },
   scaleDownCooldownMs: 30 * 60_000,
 };
