@@ -92,7 +92,6 @@ export class MongoTaskStore implements TaskStore {
       serverSelectionTimeoutMS: options.timeoutMs ?? 10_000,
       connectTimeoutMS: options.timeoutMs ?? 10_000,
       socketTimeoutMS: Math.max(options.timeoutMs ?? 10_000, 60_000),
-      retryWrites: true,
       appName: 'gpu-jobs',
     };
     const client = await new MongoClient(options.uri, clientOptions).connect();

@@ -1,0 +1,91 @@
+import * as pulumi from '@pulumi/pulumi';
+import * as web from '@pulumi/azure-native/web';
+import type * as managedidentity from '@pulumi/azure-native/managedidentity';
+import type { StackConfig } from '../config';
+
+export interface FunctionsArgs {
+  resourceGroupName: pulumi.Input<string>;
+  location: pulumi.Input<string>;
+  config: StackConfig;
+  identity: managedidentity.UserAssignedIdentity;
+  subnetId: pulumi.Input<string>;
+  blobEndpoint: pulumi.Input<string>;
+  deploymentContainer: pulumi.Input<string>;
+  /** App settings the scaler reads (adapters, namespace, lanes...). */
+  settings: Record<string, pulumi.Input<string>>;
+  tags: Record<string, string>;
+}
+
+/**
+ * The scaler's Function App on the Flex Consumption plan (FC1): Node.js runtime, VNet integration into the
+ * functions subnet (so it reaches the private endpoints and the cluster), the scaler's identity for
+ * everything, including the deployment package container (no storage keys anywhere), one always-ready
+ * instance for the 30-second timer.
+ */
+export class Functions extends pulumi.ComponentResource {
+  readonly app: web.WebApp;
+
+  constructor(name: string, args: FunctionsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('gpu-jobs:infra:Functions', name, {}, opts);
+    const parent = { parent: this };
+    const plan = new web.AppServicePlan(
+      `${name}-plan`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        kind: 'functionapp',
+        reserved: true,
+        sku: { name: 'FC1', tier: 'FlexConsumption' },
+        tags: args.tags,
+      },
+      parent,
+    );
+    const identityId = args.identity.id;
+    const clientId = args.identity.clientId;
+    this.app = new web.WebApp(
+      `${name}-app`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        name: `gpujobs-${args.config.environment}-scaler`,
+        kind: 'functionapp,linux',
+        serverFarmId: plan.id,
+        httpsOnly: true,
+        publicNetworkAccess: 'Disabled',
+        virtualNetworkSubnetId: args.subnetId,
+        identity: { type: 'UserAssigned', userAssignedIdentities: [identityId] },
+        functionAppConfig: {
+          deployment: {
+            storage: {
+              type: 'blobContainer',
+              value: pulumi.interpolate`${args.blobEndpoint}${args.deploymentContainer}`,
+              authentication: { type: 'UserAssignedIdentity', userAssignedIdentityResourceId: identityId },
+            },
+          },
+          runtime: { name: 'node', version: '22' },
+          scaleAndConcurrency: {
+            maximumInstanceCount: 40,
+            instanceMemoryMB: 2048,
+            alwaysReady: [{ name: 'function:reactiveMonitor', instanceCount: 1 }],
+          },
+        },
+        siteConfig: {
+          minTlsVersion: '1.2',
+          appSettings: [
+            {
+              name: 'AzureWebJobsStorage__accountName',
+              value: pulumi.output(args.blobEndpoint).apply((e) => new URL(e).hostname.split('.')[0] ?? ''),
+            },
+            { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' },
+            { name: 'AzureWebJobsStorage__clientId', value: clientId },
+            { name: 'AZURE_CLIENT_ID', value: clientId },
+            ...Object.entries(args.settings).map(([k, v]) => ({ name: k, value: v })),
+          ],
+        },
+        tags: args.tags,
+      },
+      parent,
+    );
+    this.registerOutputs({ functionAppName: this.app.name });
+  }
+}
