@@ -151,6 +151,16 @@ describe.each(STACKS)('stack %s', (stack) => {
     });
   });
 
+  it("managed Prometheus: the cluster's metrics reach the Azure Monitor workspace that Grafana reads", () => {
+    const rule = one(stack, 'monitor:DataCollectionRule').inputs;
+    expect(rule['dataFlows']).toEqual([{ streams: ['Microsoft-PrometheusMetrics'], destinations: ['MonitoringAccount1'] }]);
+    expect(one(stack, 'monitor:DataCollectionRuleAssociation').inputs['resourceUri']).toBe('cluster-aks-id');
+    const prom = one(stack, 'monitor:AzureMonitorWorkspace');
+    expect(one(stack, 'dashboard:Grafana').inputs['properties'].grafanaIntegrations.azureMonitorWorkspaceIntegrations).toEqual([
+      { azureMonitorWorkspaceResourceId: `${prom.name}-id` },
+    ]);
+  });
+
   it('ACR: admin user disabled, private, and the kubelet identity may pull', () => {
     expect(one(stack, 'containerregistry:Registry').inputs).toMatchObject({ adminUserEnabled: false, publicNetworkAccess: 'Disabled' });
     const pulls = of(stack, 'authorization:RoleAssignment').filter((r) => String(r.inputs['roleDefinitionId']).endsWith(ROLES.acrPull));
@@ -264,6 +274,7 @@ describe.each(STACKS)('stack %s', (stack) => {
       'authorization:RoleDefinition',
       'keyvault:Secret',
       'consumption:Budget',
+      'monitor:DataCollectionRuleAssociation',
     ]);
     const azure = runs[stack].recorded.filter((r) => r.type.startsWith('azure-native:'));
     const tagged = azure.filter((r) => !untaggable.has(r.type.replace('azure-native:', '')));

@@ -1,4 +1,5 @@
 import * as authorization from '@pulumi/azure-native/authorization';
+import * as monitor from '@pulumi/azure-native/monitor';
 import * as resources from '@pulumi/azure-native/resources';
 import * as pulumi from '@pulumi/pulumi';
 import { tagsFor, type StackConfig } from './config';
@@ -29,6 +30,16 @@ export function createPlatform(config: StackConfig, secrets: { mongoAdminPasswor
     config,
   });
   const cluster = new Cluster('cluster', { ...common, subscriptionId: client.subscriptionId, config, network });
+  new monitor.DataCollectionRuleAssociation(
+    'cluster-prometheus',
+    {
+      resourceUri: cluster.cluster.id,
+      associationName: 'ContainerInsightsMetricsExtension',
+      dataCollectionRuleId: observability.prometheusRule.id,
+      description: "the cluster's managed Prometheus metrics go to the Azure Monitor workspace",
+    },
+    { parent: cluster },
+  );
   const messaging = new Messaging('messaging', { ...common, config, network });
   const storage = new Storage('storage', { ...common, config, network });
   const data = new Data('data', { ...common, tenantId: client.tenantId, config, network, mongoAdminPassword: secrets.mongoAdminPassword });

@@ -24,6 +24,7 @@ export class Observability extends pulumi.ComponentResource {
   readonly logs: operationalinsights.Workspace;
   readonly prometheus: insights.AzureMonitorWorkspace;
   readonly grafana: dashboard.Grafana;
+  readonly prometheusRule: insights.DataCollectionRule;
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super('gpu-jobs:infra:Observability', name, {}, opts);
@@ -46,6 +47,32 @@ export class Observability extends pulumi.ComponentResource {
         resourceGroupName: args.resourceGroupName,
         location: args.location,
         azureMonitorWorkspaceName: `gpujobs-${c.environment}-prom`,
+        tags: args.tags,
+      },
+      parent,
+    );
+    // managed Prometheus: the cluster's metrics add-on sends through this endpoint and rule to the workspace
+    const endpoint = new insights.DataCollectionEndpoint(
+      `${name}-prometheus-dce`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        kind: 'Linux',
+        networkAcls: { publicNetworkAccess: 'Enabled' },
+        tags: args.tags,
+      },
+      parent,
+    );
+    this.prometheusRule = new insights.DataCollectionRule(
+      `${name}-prometheus-dcr`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        kind: 'Linux',
+        dataCollectionEndpointId: endpoint.id,
+        dataSources: { prometheusForwarder: [{ name: 'PrometheusDataSource', streams: ['Microsoft-PrometheusMetrics'] }] },
+        destinations: { monitoringAccounts: [{ name: 'MonitoringAccount1', accountResourceId: this.prometheus.id }] },
+        dataFlows: [{ streams: ['Microsoft-PrometheusMetrics'], destinations: ['MonitoringAccount1'] }],
         tags: args.tags,
       },
       parent,
