@@ -11,6 +11,7 @@ export class PlatformMetrics {
   readonly inferenceDuration: Histogram<'model'>;
   readonly modelLoadSeconds: Gauge<'model'>;
   readonly queueDepth: Gauge<'lane' | 'state'>;
+  readonly oldestMessageAge: Gauge<'lane'>;
   readonly inFlightJobs: Gauge<'lane'>;
   readonly admissionRejects: Counter<'reason'>;
   readonly laneJobs: Gauge<'lane' | 'state'>;
@@ -53,6 +54,12 @@ export class PlatformMetrics {
       labelNames: ['lane', 'state'],
       registers,
     });
+    this.oldestMessageAge = new Gauge({
+      name: 'queue_oldest_message_age_seconds',
+      help: "Age of the oldest message waiting in a lane's queue",
+      labelNames: ['lane'],
+      registers,
+    });
     this.inFlightJobs = new Gauge({ name: 'jobs_in_flight', help: 'Jobs this worker is running', labelNames: ['lane'], registers });
     this.admissionRejects = new Counter({
       name: 'admission_rejects_total',
@@ -81,7 +88,11 @@ export class PlatformMetrics {
   }
 
   /** Records the counts a Queue port reports for a lane. */
-  recordQueue(lane: string, counts: { active: number; locked: number; scheduled: number; deadLettered: number }): void {
+  recordQueue(
+    lane: string,
+    counts: { active: number; locked: number; scheduled: number; deadLettered: number; oldestActiveAgeMs?: number },
+  ): void {
+    this.oldestMessageAge.set({ lane }, (counts.oldestActiveAgeMs ?? 0) / 1000);
     this.queueDepth.set({ lane, state: 'active' }, counts.active);
     this.queueDepth.set({ lane, state: 'locked' }, counts.locked);
     this.queueDepth.set({ lane, state: 'scheduled' }, counts.scheduled);
