@@ -16,7 +16,7 @@ const log = createLogger('gateway');
 
 async function main(config: GatewayConfig): Promise<void> {
   const metrics = new PlatformMetrics('gateway');
-  const models = loadModelRegistry(resolve(config.MODEL_REGISTRY), process.cwd());
+  const models = loadModelRegistry(resolve(config.MODEL_REGISTRY), process.cwd(), { resolveWeights: false });
   const tenants = TenantRegistry.load(resolve(config.TENANTS_FILE));
   const stopWatching = tenants.watch((err) =>
     err

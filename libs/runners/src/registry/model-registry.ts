@@ -60,7 +60,11 @@ export function findPackageDir(name: string, from: string = process.cwd()): stri
  * Reads and validates the model registry (config/models.json). Every problem is a ModelRegistryError that
  * names the model and the field, raised at start-up rather than at the first job.
  */
-export function loadModelRegistry(path: string, packageSearchFrom: string = dirname(path)): ModelIndex {
+export function loadModelRegistry(
+  path: string,
+  packageSearchFrom: string = dirname(path),
+  options: { resolveWeights?: boolean } = {},
+): ModelIndex {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
@@ -85,6 +89,8 @@ export function loadModelRegistry(path: string, packageSearchFrom: string = dirn
       if (!entry.weights.files[role])
         throw new ModelRegistryError(`${path}: model ${entry.id} (runner ${entry.runner}) needs weights.files.${role}`);
     }
+    // the gateway reads the registry for lanes, inputs and limits only: it never loads weights
+    if (options.resolveWeights === false) return { ...entry, paths: {} };
     let base = dirname(path);
     if (entry.weights.package) {
       const dir = findPackageDir(entry.weights.package, packageSearchFrom);
