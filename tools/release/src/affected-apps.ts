@@ -1,0 +1,56 @@
+// npm run -s affected -- --base <sha> --head <sha> [--files a,b]
+// Prints, as a GitHub Actions matrix, the images to build for the deployable apps a change affects
+// (through any lib they depend on): {"include":[{"app":"worker","image":"worker-cuda","dockerfile":...}]}.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+export interface ImageBuild {
+  app: string;
+  image: string;
+  dockerfile: string;
+}
+
+/** The apps that ship as container images, and their images. The scaler ships as a Functions package. */
+export const DEPLOYABLE_IMAGES: Readonly<Record<string, readonly ImageBuild[]>> = {
+  gateway: [{ app: 'gateway', image: 'gateway', dockerfile: 'apps/gateway/Dockerfile' }],
+  worker: [
+    { app: 'worker', image: 'worker', dockerfile: 'apps/worker/Dockerfile' },
+    { app: 'worker', image: 'worker-cuda', dockerfile: 'apps/worker/Dockerfile.cuda' },
+  ],
+};
+
+/** The images to build for a set of affected Nx projects. */
+export function imagesFor(affectedProjects: readonly string[]): ImageBuild[] {
+  return Object.keys(DEPLOYABLE_IMAGES)
+    .filter((app) => affectedProjects.includes(app))
+    .flatMap((app) => DEPLOYABLE_IMAGES[app] ?? []);
+}
+
+/** Nx's affected projects between two commits (or for a list of changed files). */
+export function affectedProjects(root: string, range: { base?: string; head?: string; files?: string[] }): string[] {
+  const args = ['show', 'projects', '--affected', '--json'];
+  if (range.files) args.push(`--files=${range.files.join(',')}`);
+  else args.push(`--base=${range.base}`, `--head=${range.head}`);
+  const r = spawnSync(join(root, 'node_modules/.bin/nx'), args, {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, NX_DAEMON: 'false' },
+  });
+  if (r.status !== 0) throw new Error(`nx ${args.join(' ')} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as string[];
+}
+
+if (process.argv[1]?.endsWith('affected-apps.ts')) {
+  const { values } = parseArgs({ options: { base: { type: 'string' }, head: { type: 'string' }, files: { type: 'string' } } });
+  if (!values.files && (!values.base || !values.head)) {
+    console.error('usage: affected-apps --base <sha> --head <sha> | --files a,b');
+    process.exit(2);
+  }
+  const root = process.cwd();
+  const projects = affectedProjects(
+    root,
+    values.files ? { files: values.files.split(',') } : { base: values.base as string, head: values.head as string },
+  );
+  console.log(JSON.stringify({ include: imagesFor(projects) }));
+}
