@@ -1,4 +1,4 @@
-import { readFileSync, statSync, unwatchFile, watchFile } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { SchemaValidationError, parse } from '@gpu-jobs/job-contract';
 import { TenantsFile, resolveTenants, type Tenant } from './tenants';
 
@@ -72,22 +72,25 @@ export class TenantRegistry {
 
   /** Polls the file's modification time (works on every filesystem, including mounted ConfigMaps). Returns stop. */
   watch(onReload: (error: TenantsFileError | undefined) => void, intervalMs = 2_000): () => void {
-    let last = mtime(this.path);
-    const listener = () => {
-      const now = mtime(this.path);
+    // the baseline is taken now, synchronously: an edit right after this call is never missed
+    let last = fingerprint(this.path);
+    const timer = setInterval(() => {
+      const now = fingerprint(this.path);
       if (now === last) return;
       last = now;
       onReload(this.reload());
-    };
-    watchFile(this.path, { interval: intervalMs, persistent: false }, listener);
-    return () => unwatchFile(this.path, listener);
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 }
 
-function mtime(path: string): number {
+/** What changes when the file is edited or replaced: modification time, size and inode. */
+function fingerprint(path: string): string {
   try {
-    return statSync(path).mtimeMs;
+    const s = statSync(path);
+    return `${s.mtimeMs}:${s.size}:${s.ino}`;
   } catch {
-    return -1;
+    return 'missing';
   }
 }
