@@ -5,15 +5,13 @@ import * as pulumi from '@pulumi/pulumi';
 import type * as azureTypes from '@pulumi/azure-native/types';
 import { ROLES, type PoolConfig, type StackConfig } from '../config';
 import { privateEndpoint, type Network } from './network';
+import type { ComponentArgs } from './component-args';
 
-export interface ClusterArgs {
-  resourceGroupName: pulumi.Input<string>;
-  location: pulumi.Input<string>;
+export interface ClusterArgs extends ComponentArgs {
   subscriptionId: pulumi.Input<string>;
   config: StackConfig;
   network: Network;
   /** The Azure Monitor workspace (managed Prometheus) the cluster sends metrics to. */
-  tags: Record<string, string>;
 }
 
 const GPU_TAINT = 'sku=gpu:NoSchedule';

@@ -3,16 +3,14 @@ import * as mongocluster from '@pulumi/azure-native/mongocluster';
 import * as pulumi from '@pulumi/pulumi';
 import type { StackConfig } from '../config';
 import { privateEndpoint, type Network } from './network';
+import type { ComponentArgs } from './component-args';
 
-export interface DataArgs {
-  resourceGroupName: pulumi.Input<string>;
-  location: pulumi.Input<string>;
+export interface DataArgs extends ComponentArgs {
   tenantId: pulumi.Input<string>;
   config: StackConfig;
   network: Network;
   /** The MongoDB administrator password (stack secret `gpu-jobs:mongoAdminPassword`). */
   mongoAdminPassword: pulumi.Input<string>;
-  tags: Record<string, string>;
 }
 
 /**

@@ -2,10 +2,9 @@ import * as pulumi from '@pulumi/pulumi';
 import * as web from '@pulumi/azure-native/web';
 import type * as managedidentity from '@pulumi/azure-native/managedidentity';
 import type { StackConfig } from '../config';
+import type { ComponentArgs } from './component-args';
 
-export interface FunctionsArgs {
-  resourceGroupName: pulumi.Input<string>;
-  location: pulumi.Input<string>;
+export interface FunctionsArgs extends ComponentArgs {
   config: StackConfig;
   identity: managedidentity.UserAssignedIdentity;
   subnetId: pulumi.Input<string>;
@@ -13,7 +12,6 @@ export interface FunctionsArgs {
   deploymentContainer: pulumi.Input<string>;
   /** App settings the scaler reads (adapters, namespace, lanes...). */
   settings: Record<string, pulumi.Input<string>>;
-  tags: Record<string, string>;
 }
 
 /**

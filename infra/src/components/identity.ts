@@ -2,6 +2,7 @@ import * as authorization from '@pulumi/azure-native/authorization';
 import * as managedidentity from '@pulumi/azure-native/managedidentity';
 import * as pulumi from '@pulumi/pulumi';
 import { ROLES, type StackConfig } from '../config';
+import type { ComponentArgs } from './component-args';
 
 export type AppName = 'gateway' | 'worker' | 'scaler';
 
@@ -14,16 +15,13 @@ export interface Grant {
   why: string;
 }
 
-export interface IdentityArgs {
-  resourceGroupName: pulumi.Input<string>;
-  location: pulumi.Input<string>;
+export interface IdentityArgs extends ComponentArgs {
   subscriptionId: pulumi.Input<string>;
   config: StackConfig;
   oidcIssuerUrl: pulumi.Input<string>;
   clusterId: pulumi.Input<string>;
   /** Each app's grants, least privilege. */
   grants: Record<AppName, Grant[]>;
-  tags: Record<string, string>;
 }
 
 /**

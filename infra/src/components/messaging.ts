@@ -2,13 +2,11 @@ import * as pulumi from '@pulumi/pulumi';
 import * as servicebus from '@pulumi/azure-native/servicebus';
 import type { StackConfig } from '../config';
 import { privateEndpoint, type Network } from './network';
+import type { ComponentArgs } from './component-args';
 
-export interface MessagingArgs {
-  resourceGroupName: pulumi.Input<string>;
-  location: pulumi.Input<string>;
+export interface MessagingArgs extends ComponentArgs {
   config: StackConfig;
   network: Network;
-  tags: Record<string, string>;
 }
 
 /**

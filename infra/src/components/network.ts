@@ -1,12 +1,10 @@
 import * as network from '@pulumi/azure-native/network';
 import * as privatedns from '@pulumi/azure-native/privatedns';
 import * as pulumi from '@pulumi/pulumi';
+import type { ComponentArgs } from './component-args';
 
-export interface NetworkArgs {
-  resourceGroupName: pulumi.Input<string>;
-  location: pulumi.Input<string>;
+export interface NetworkArgs extends ComponentArgs {
   cidr: string;
-  tags: Record<string, string>;
 }
 
 /** The private DNS zone of each service reached by private endpoint. */

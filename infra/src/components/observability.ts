@@ -5,14 +5,12 @@ import * as insights from '@pulumi/azure-native/monitor';
 import * as operationalinsights from '@pulumi/azure-native/operationalinsights';
 import * as pulumi from '@pulumi/pulumi';
 import { ROLES, type StackConfig } from '../config';
+import type { ComponentArgs } from './component-args';
 
-export interface ObservabilityArgs {
-  resourceGroupName: pulumi.Input<string>;
+export interface ObservabilityArgs extends ComponentArgs {
   resourceGroupId: pulumi.Input<string>;
-  location: pulumi.Input<string>;
   subscriptionId: pulumi.Input<string>;
   config: StackConfig;
-  tags: Record<string, string>;
 }
 
 /**

@@ -2,13 +2,11 @@ import * as pulumi from '@pulumi/pulumi';
 import * as storage from '@pulumi/azure-native/storage';
 import type { StackConfig } from '../config';
 import { privateEndpoint, type Network } from './network';
+import type { ComponentArgs } from './component-args';
 
-export interface StorageArgs {
-  resourceGroupName: pulumi.Input<string>;
-  location: pulumi.Input<string>;
+export interface StorageArgs extends ComponentArgs {
   config: StackConfig;
   network: Network;
-  tags: Record<string, string>;
 }
 
 /**
