@@ -266,6 +266,21 @@ describe('gateway (inject)', () => {
     expect(other.statusCode).toBe(404);
   });
 
+  it('keeps a valid traceparent with the job (for its message, even when released later) and drops a malformed one', async () => {
+    const trace = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const submit = (traceparent: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        headers: { authorization: auth, traceparent },
+        payload: { model: 'ocr-en', input: { image: png } },
+      });
+    const good = (await submit(trace)).json<{ id: string }>();
+    const bad = (await submit('not-a-trace')).json<{ id: string }>();
+    expect((await ports.store.get(good.id))?.traceparent).toBe(trace);
+    expect((await ports.store.get(bad.id))?.traceparent).toBeUndefined();
+  });
+
   it('holds jobs beyond the lane window and answers 503 queue_full at the backlog cap', async () => {
     const token = await bearer('flood');
     let status = 0;

@@ -1,4 +1,5 @@
 import Type from 'typebox';
+import { TRACEPARENT_PATTERN } from './job-message';
 import { JobStatus, Priority } from './job-status';
 
 const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339 UTC timestamp' });
@@ -72,6 +73,9 @@ export const Job = Type.Object(
     metadata: Type.Optional(Metadata),
     idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
     cost: Type.Optional(JobCost),
+    traceparent: Type.Optional(
+      Type.String({ pattern: TRACEPARENT_PATTERN, description: 'the submit request trace context, carried to the worker' }),
+    ),
     dispatchedAt: Type.Optional(
       Type.String({ format: 'date-time', description: "when the fair dispatcher released the job to its lane's queue" }),
     ),

@@ -2,8 +2,8 @@ import type { Job, JobMessage } from '@gpu-jobs/job-contract';
 import type { Queue } from '@gpu-jobs/queue';
 import type { TaskStore } from '@gpu-jobs/task-store';
 
-/** The queue message for a job: references only. */
-export function jobMessage(job: Job, traceparent?: string): JobMessage {
+/** The queue message for a job: references only, and the trace context of the request that submitted it. */
+export function jobMessage(job: Job): JobMessage {
   const message: JobMessage = {
     jobId: job.id,
     tenantId: job.tenantId,
@@ -14,15 +14,15 @@ export function jobMessage(job: Job, traceparent?: string): JobMessage {
     attempt: job.attempts,
   };
   if (job.deadlineAt) message.deadline = job.deadlineAt;
-  if (traceparent) message.traceparent = traceparent;
+  if (job.traceparent) message.traceparent = job.traceparent;
   return message;
 }
 
 /** Sends the job's message to its lane. The message id is the job id, so a second send is dropped as a duplicate. */
-export async function dispatchJob(queue: Queue, job: Job, traceparent?: string): Promise<void> {
+export async function dispatchJob(queue: Queue, job: Job): Promise<void> {
   await queue.send(job.lane, {
     messageId: job.id,
-    body: jobMessage(job, traceparent),
+    body: jobMessage(job),
     applicationProperties: { tenantId: job.tenantId, model: job.model, priority: job.priority },
   });
 }

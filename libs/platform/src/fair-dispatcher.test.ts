@@ -97,6 +97,14 @@ describe('FairDispatcher', () => {
     expect((await runNext())?.id).toBe(high.id);
   });
 
+  it("a held job's message carries the trace context of the request that submitted it", async () => {
+    const trace = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    await store.create(sampleJob({ lane, traceparent: trace }));
+    await dispatcher(1).pump(lane);
+    const [m] = await queue.peek(lane, { maxMessages: 1 });
+    expect(m?.body).toMatchObject({ traceparent: trace });
+  });
+
   it('admitDirect: only with a fresh reading, nothing held and room in the window', async () => {
     const d = dispatcher(2);
     expect(d.admitDirect(lane)).toBe(false); // no reading yet

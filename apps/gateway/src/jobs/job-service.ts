@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import {
   ImageInput,
+  TRACEPARENT_PATTERN,
   TensorInput,
   TextInput,
   fieldErrors,
@@ -19,6 +20,7 @@ import { refusedUrl, type UrlPolicy } from '@gpu-jobs/webhooks';
 import { ProblemError } from '../problem-error';
 
 export const INPUT_SCHEMAS = { image: ImageInput, text: TextInput, tensor: TensorInput } as const;
+const TRACEPARENT = new RegExp(TRACEPARENT_PATTERN);
 
 /**
  * Strict base64: Node's decoder skips characters outside the alphabet, so a decoded length short of
@@ -104,6 +106,9 @@ export class JobService {
     if (request.metadata) job.metadata = request.metadata;
     if (request.webhook) job.webhook = request.webhook;
     if (idempotencyKey) job.idempotencyKey = idempotencyKey;
+    // kept with the job, so a job the fair dispatcher releases later still carries its trace; a malformed
+    // header is dropped, never passed on (the worker would refuse the message)
+    if (traceparent && TRACEPARENT.test(traceparent)) job.traceparent = traceparent;
     if (admission.cost > 0) job.cost = { day: budgetDay(now), reserved: admission.cost };
     // straight to the queue when the lane has room and nobody waits; otherwise held for the fair dispatcher
     const direct = this.deps.dispatcher.admitDirect(model.lane);
@@ -129,7 +134,7 @@ export class JobService {
       await this.ports.blobs.delete(job.inputRef).catch(() => undefined);
       return created;
     }
-    if (direct) await dispatchJob(this.ports.queue, job, traceparent);
+    if (direct) await dispatchJob(this.ports.queue, job);
     else this.deps.dispatcher.request(model.lane, 'held');
     this.metrics.jobsByStatus.inc({ model: job.model, status: 'queued' });
     return created;
