@@ -1,12 +1,14 @@
 import { workspaceRoot } from '@gpu-jobs/testing';
 import { describe, expect, it } from 'vitest';
-import { affectedProjects, imagesFor } from './affected-apps';
+import { affectedProjects, functionsFor, imagesFor } from './affected-apps';
 
 describe('affected deployable apps', () => {
   it('maps affected projects to the images to build', () => {
     expect(imagesFor(['gateway', 'job-contract']).map((i) => i.image)).toEqual(['gateway']);
     expect(imagesFor(['worker']).map((i) => i.image)).toEqual(['worker', 'worker-cuda']);
     expect(imagesFor(['scaler', 'simulator', 'deploy'])).toEqual([]);
+    expect(functionsFor(['scaler', 'gateway'])).toEqual(['scaler']);
+    expect(functionsFor(['gateway'])).toEqual([]);
   });
 
   it("follows this repository's project graph: an app change builds that app, a shared lib change builds both", () => {
@@ -17,5 +19,6 @@ describe('affected deployable apps', () => {
     expect(images(['libs/job-contract/src/job.ts'])).toEqual(['gateway', 'worker', 'worker-cuda']);
     expect(images(['tools/simulator/src/simulate.ts'])).toEqual([]);
     expect(images(['README.md'])).toEqual([]);
+    expect(functionsFor(affectedProjects(root, { files: ['libs/scaling/src/policy.ts'] }))).toEqual(['scaler']);
   });
 });

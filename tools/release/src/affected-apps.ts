@@ -1,6 +1,7 @@
 // npm run -s affected -- --base <sha> --head <sha> [--files a,b]
 // Prints, as a GitHub Actions matrix, the images to build for the deployable apps a change affects
-// (through any lib they depend on): {"include":[{"app":"worker","image":"worker-cuda","dockerfile":...}]}.
+// (through any lib they depend on), and the Functions apps to redeploy:
+// {"include":[{"app":"worker","image":"worker-cuda","dockerfile":...}],"functions":["scaler"]}.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,6 +20,14 @@ export const DEPLOYABLE_IMAGES: Readonly<Record<string, readonly ImageBuild[]>> 
     { app: 'worker', image: 'worker-cuda', dockerfile: 'apps/worker/Dockerfile.cuda' },
   ],
 };
+
+/** Apps that ship as an Azure Functions package rather than an image. */
+export const FUNCTIONS_APPS = ['scaler'] as const;
+
+/** The Functions packages to deploy for a set of affected Nx projects. */
+export function functionsFor(affectedProjects: readonly string[]): string[] {
+  return FUNCTIONS_APPS.filter((app) => affectedProjects.includes(app));
+}
 
 /** The images to build for a set of affected Nx projects. */
 export function imagesFor(affectedProjects: readonly string[]): ImageBuild[] {
@@ -52,5 +61,6 @@ if (process.argv[1]?.endsWith('affected-apps.ts')) {
     root,
     values.files ? { files: values.files.split(',') } : { base: values.base as string, head: values.head as string },
   );
-  console.log(JSON.stringify({ include: imagesFor(projects) }));
+  // a GitHub Actions matrix of images, and the Functions apps to deploy
+  console.log(JSON.stringify({ include: imagesFor(projects), functions: functionsFor(projects) }));
 }

@@ -88,6 +88,7 @@ describe('GitHub Actions workflows', () => {
     expect(wf.jobs['deploy']?.environment).toBe('${{ matrix.environment }}');
     expect(text).toContain('@$digest');
     expect(text).toContain('kubectl -n gpu-jobs rollout status deployment/gateway');
+    expect(text).toContain("if: needs.plan.outputs.scaler == 'true'");
     expect(wf.jobs['infra']?.steps.some((s) => s.uses?.startsWith('pulumi/actions@') && s.with?.['command'] === 'up')).toBe(true);
     expect(
       load('ci.yml').jobs['infra-preview']?.steps.some((s) => s.uses?.startsWith('pulumi/actions@') && s.with?.['command'] === 'preview'),
