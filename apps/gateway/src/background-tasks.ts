@@ -1,5 +1,5 @@
 import type { FairDispatcher, Ports, WebhookDispatcher } from '@gpu-jobs/platform';
-import { redispatchStranded, sweep } from '@gpu-jobs/platform';
+import { redispatchStranded, runEvery as every, sweep } from '@gpu-jobs/platform';
 import type { Logger, PlatformMetrics } from '@gpu-jobs/telemetry';
 
 export interface BackgroundDeps {
@@ -14,26 +14,10 @@ export interface BackgroundDeps {
   duplicateWindowMs: number;
 }
 
-/** Runs `task` every `ms` after the previous run ended (never two at once); errors are logged, not thrown. */
-function every(ms: number, name: string, log: Logger, task: () => Promise<void>): { stop: () => Promise<void> } {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  let stopped = false;
-  const tick = () => {
-    running = task()
-      .catch((err: Error) => log.error({ task: name, errorName: err.name, errorMessage: err.message }, 'background task failed'))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, ms).unref();
-      });
-  };
-  timer = setTimeout(tick, ms).unref();
-  return {
-    stop: async () => {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+/** Re-sends the messages of jobs marked dispatched whose send may not have happened (see redispatchStranded). */
+export async function repairStranded(ports: Ports, duplicateWindowMs: number, log: Logger): Promise<void> {
+  const redone = await redispatchStranded(ports.store, ports.queue, { olderThanMs: 10_000, duplicateWindowMs });
+  if (redone.length > 0) log.warn({ jobIds: redone.map((j) => j.id) }, 're-sent the messages of stranded jobs');
 }
 
 /**
@@ -57,10 +41,7 @@ export function startBackgroundTasks(deps: BackgroundDeps): () => Promise<void> 
       if (report.expired.length > 0 || report.removed > 0) log.info({ expired: report.expired.length, removed: report.removed }, 'swept');
       for (const lane of new Set(report.expired.map((j) => j.lane))) deps.dispatcher.request(lane, 'freed');
     }),
-    every(intervals.repairMs, 'repair', log, async () => {
-      const redone = await redispatchStranded(ports.store, ports.queue, { olderThanMs: 10_000, duplicateWindowMs: deps.duplicateWindowMs });
-      if (redone.length > 0) log.warn({ jobIds: redone.map((j) => j.id) }, 're-sent the messages of stranded jobs');
-    }),
+    every(intervals.repairMs, 'repair', log, () => repairStranded(ports, deps.duplicateWindowMs, log)),
     // queue counts are a management call on Service Bus (throttled, Data Owner role): every 30 s at most
     every(Math.max(intervals.metricsMs, 30_000), 'queue-metrics', log, async () => {
       for (const lane of lanes) metrics.recordQueue(lane, await ports.queue.counts(lane));

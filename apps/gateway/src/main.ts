@@ -3,13 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { startOrExit } from '@gpu-jobs/config';
 import { TenantRegistry } from '@gpu-jobs/admission';
-import { FairDispatcher, WebhookDispatcher, openPorts, redispatchStranded } from '@gpu-jobs/platform';
+import { FairDispatcher, WebhookDispatcher, openPorts } from '@gpu-jobs/platform';
 import { deriveTenantSecret } from '@gpu-jobs/webhooks';
 import { loadModelRegistry } from '@gpu-jobs/runners';
 import { PlatformMetrics, createLogger } from '@gpu-jobs/telemetry';
 import { buildGateway } from './app';
 import { TokenVerifier, loadOrCreateLocalKeys, loadOrCreateLocalSecret } from '@gpu-jobs/auth';
-import { startBackgroundTasks } from './background-tasks';
+import { repairStranded, startBackgroundTasks } from './background-tasks';
 import { loadGatewayConfig, type GatewayConfig } from './gateway-config';
 
 const log = createLogger('gateway');
@@ -85,11 +85,7 @@ async function main(config: GatewayConfig): Promise<void> {
   });
 
   // Jobs stored but never queued (a crash between the two writes) are queued again, at start-up and then periodically.
-  const redone = await redispatchStranded(ports.store, ports.queue, {
-    olderThanMs: 10_000,
-    duplicateWindowMs: config.QUEUE_DUPLICATE_WINDOW_SECONDS * 1000,
-  });
-  if (redone.length > 0) log.warn({ jobIds: redone.map((j) => j.id) }, 're-sent the messages of stranded jobs');
+  await repairStranded(ports, config.QUEUE_DUPLICATE_WINDOW_SECONDS * 1000, log);
   const stopBackground = startBackgroundTasks({
     ports,
     lanes: models.lanes(),

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { startOrExit } from '@gpu-jobs/config';
 import type { LaneScale, Orchestrator } from '@gpu-jobs/orchestrator';
 import { LocalWorkerPool } from '@gpu-jobs/orchestrator-local';
-import { handleDeadLetter } from '@gpu-jobs/platform';
+import { handleDeadLetter, laneBacklog, runEvery } from '@gpu-jobs/platform';
 import { createLogger } from '@gpu-jobs/telemetry';
 import { loadScalerConfig, type ScalerConfig } from './scaler-config';
 import { openScaler, scalerLanes } from './scaler-deps';
@@ -45,10 +45,7 @@ async function main(config: ScalerConfig): Promise<void> {
         maxWorkers: config.SCALER_MAX_WORKERS,
         command: config.SCALER_WORKER_COMMAND.split(' ').filter(Boolean),
         env: { LOG_FORMAT: 'json' },
-        waiting: async () => {
-          const [counts, load] = await Promise.all([ports.queue.counts(lane), ports.store.laneLoad(lane)]);
-          return counts.active + load.held;
-        },
+        waiting: async () => (await laneBacklog(ports.queue, ports.store, lane)).waiting,
         targetWaitingPerWorker: config.SCALER_TARGET_WAITING_PER_WORKER,
         scaleInCooldownMs: config.SCALER_SCALE_IN_COOLDOWN_SECONDS * 1000,
         onOutput: (line) => process.stdout.write(`${line}\n`),
@@ -58,29 +55,25 @@ async function main(config: ScalerConfig): Promise<void> {
   }
   for (const pool of pools.values()) pool.start();
 
-  const loops: NodeJS.Timeout[] = [];
-  const every = (seconds: number, task: () => Promise<void>) => {
-    loops.push(
-      setInterval(() => void task().catch((err: Error) => log.error({ errorMessage: err.message }, 'scaler task failed')), seconds * 1000),
-    );
-  };
-  every(config.SCALER_REACTIVE_SECONDS, async () => {
-    for (const lane of scaler.lanes) await runner.run(lane, 'reactive');
-  });
-  every(config.SCALER_BASELINE_SECONDS, async () => {
-    for (const lane of scaler.lanes) await runner.run(lane, 'baseline');
-  });
-  // the dead-letter handler, as the Functions app's Service Bus trigger does it
-  every(5, async () => {
-    for (const lane of scaler.lanes) {
-      const got = await ports.queue.receive(lane, { maxMessages: 16, maxWaitTimeMs: 0, subQueue: 'deadLetter' });
-      for (const m of got) {
-        const outcome = await handleDeadLetter(ports.store, m.body, m.deadLetterReason ?? 'DeadLettered', m.deadLetterErrorDescription);
-        log.warn({ lane, messageId: m.messageId, outcome, reason: m.deadLetterReason }, 'dead-lettered message handled');
-        await ports.queue.complete(m);
+  const loops = [
+    runEvery(config.SCALER_REACTIVE_SECONDS * 1000, 'reactive', log, async () => {
+      for (const lane of scaler.lanes) await runner.run(lane, 'reactive');
+    }),
+    runEvery(config.SCALER_BASELINE_SECONDS * 1000, 'baseline', log, async () => {
+      for (const lane of scaler.lanes) await runner.run(lane, 'baseline');
+    }),
+    // the dead-letter handler, as the Functions app's Service Bus trigger does it
+    runEvery(5_000, 'dead-letters', log, async () => {
+      for (const lane of scaler.lanes) {
+        const got = await ports.queue.receive(lane, { maxMessages: 16, maxWaitTimeMs: 0, subQueue: 'deadLetter' });
+        for (const m of got) {
+          const outcome = await handleDeadLetter(ports.store, m.body, m.deadLetterReason ?? 'DeadLettered', m.deadLetterErrorDescription);
+          log.warn({ lane, messageId: m.messageId, outcome, reason: m.deadLetterReason }, 'dead-lettered message handled');
+          await ports.queue.complete(m);
+        }
       }
-    }
-  });
+    }),
+  ];
 
   // status for people and tests: each lane's workers and floor
   const status = createServer((req, res) => {
@@ -104,7 +97,7 @@ async function main(config: ScalerConfig): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping: draining workers');
-    loops.forEach(clearInterval);
+    await Promise.all(loops.map((l) => l.stop()));
     status.close();
     await scaler.close();
     process.exit(0);

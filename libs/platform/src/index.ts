@@ -5,3 +5,4 @@ export * from './fair-dispatcher';
 export * from './sweeper';
 export * from './webhook-dispatcher';
 export * from './scaler';
+export * from './periodic';

@@ -24,6 +24,15 @@ export interface ScalerDeps {
 }
 
 /**
+ * A lane's backlog as the scaler counts it: the queue's counts, the task store's held and running jobs, and the
+ * jobs waiting (ready in the queue or held by the fair dispatcher). Tier 1 on one machine and the tiers read it.
+ */
+export async function laneBacklog(queue: Queue, store: TaskStore, lane: string) {
+  const [counts, load] = await Promise.all([queue.counts(lane), store.laneLoad(lane)]);
+  return { counts, load, waiting: counts.active + load.held };
+}
+
+/**
  * Runs the scaling tiers for lanes against the ports: observe (queue counts, the task store's held and
  * running jobs, the orchestrator's workers), decide (libs/scaling), write the floor and the state back with
  * the version read. Single-flight per lane inside this instance (a run still going makes the next one a
@@ -45,10 +54,10 @@ export class ScalerRunner {
 
   /** What the tiers see of a lane: waiting includes held jobs; in-flight is what KEDA does not see. */
   async observe(lane: string, workers: { readyWorkers: number; startingWorkers: number }): Promise<LaneObservation> {
-    const [counts, load] = await Promise.all([this.deps.queue.counts(lane), this.deps.store.laneLoad(lane)]);
+    const { counts, load, waiting } = await laneBacklog(this.deps.queue, this.deps.store, lane);
     return {
       at: this.deps.now?.() ?? Date.now(),
-      waiting: counts.active + load.held,
+      waiting,
       inFlight: Math.max(counts.locked, load.running),
       oldestWaitMs: counts.oldestActiveAgeMs,
       readyWorkers: workers.readyWorkers,
