@@ -7,7 +7,7 @@ export const GatewayConfig = Type.Object({
   ...AuthConfig.properties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
   HOST: Type.String({ default: '127.0.0.1', description: '0.0.0.0 in a container' }),
-  PUBLIC_URL: Type.Optional(Type.String({ description: 'base URL clients use, for Location headers and the docs' })),
+  PUBLIC_URL: Type.Optional(Type.String({ description: 'base URL clients use, for Location headers and the docs', 'x-cloud': 'set' })),
   BODY_LIMIT_BYTES: Type.Integer({
     minimum: 1024,
     default: 16 * 1024 * 1024,
@@ -38,9 +38,14 @@ export const GatewayConfig = Type.Object({
     Type.String({
       minLength: 32,
       description: "tenants' webhook signing secrets are derived from it; unset: a random key in DATA_DIR/auth",
+      'x-cloud': 'set',
     }),
   ),
-  WEBHOOK_ALLOW_LOOPBACK: Type.Boolean({ default: false, description: 'allow http:// webhooks to loopback (local development only)' }),
+  WEBHOOK_ALLOW_LOOPBACK: Type.Boolean({
+    default: false,
+    description: 'allow http:// webhooks to loopback (local development only)',
+    'x-cloud': { value: false },
+  }),
   WEBHOOK_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, maximum: 60, default: 10 }),
   WEBHOOK_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 30, default: 8 }),
   WEBHOOK_RETRY_BASE_MS: Type.Integer({ minimum: 10, default: 5_000, description: 'first retry delay; doubles per attempt, with jitter' }),

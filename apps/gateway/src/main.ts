@@ -28,6 +28,10 @@ async function main(config: GatewayConfig): Promise<void> {
   const keys = config.AUTH_JWKS_URL ? { url: config.AUTH_JWKS_URL } : { jwks: (await loadOrCreateLocalKeys(dataDir)).jwks };
   const verifier = new TokenVerifier({
     issuer: config.AUTH_ISSUER,
+    allowedIssuerTenants: (config.AUTH_ALLOWED_ISSUER_TENANTS ?? '')
+      .split(',')
+      .map((t) => t.trim().toLowerCase())
+      .filter(Boolean),
     audience: config.AUTH_AUDIENCE,
     tenantClaim: config.AUTH_TENANT_CLAIM,
     clockToleranceSeconds: config.AUTH_CLOCK_TOLERANCE_SECONDS,

@@ -8,6 +8,7 @@ export const ScalerConfig = Type.Object({
   SCALER_ORCHESTRATOR: Type.Enum(['local', 'kubernetes'], {
     default: 'local',
     description: 'local: a pool of worker processes on this machine; kubernetes: KEDA ScaledObjects',
+    'x-cloud': { value: 'kubernetes' },
   }),
   SCALER_MIN_WORKERS: Type.Integer({ minimum: 0, default: 1 }),
   SCALER_MAX_WORKERS: Type.Integer({ minimum: 1, default: 4 }),

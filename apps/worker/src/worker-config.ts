@@ -6,7 +6,7 @@ export const WorkerConfig = Type.Object({
   ...PlatformConfig.properties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8081, description: 'probes, metrics and drain' }),
   HOST: Type.String({ default: '127.0.0.1' }),
-  WORKER_LANE: Type.String({ minLength: 1, default: 'small-gpu', description: 'the lane (queue) this worker serves' }),
+  WORKER_LANE: Type.String({ minLength: 1, default: 'small-gpu', description: 'the lane (queue) this worker serves', 'x-cloud': 'set' }),
   WORKER_ID: Type.String({ minLength: 1, default: `${hostname()}-${process.pid}` }),
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 16, default: 1, description: 'jobs run at once, one inference thread each' }),
   WORKER_DRAIN_GRACE_SECONDS: Type.Integer({ minimum: 0, maximum: 3600, default: 30 }),

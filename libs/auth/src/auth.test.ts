@@ -69,3 +69,41 @@ describe('local issuer and verifier', () => {
     expect(await codeOf(verifier.verify(`Bearer ${token}`))).toBe('unauthorized');
   });
 });
+
+describe('multi-tenant issuer ({tenantid}, as Entra ID common)', () => {
+  const entra = 'https://login.microsoftonline.com/{tenantid}/v2.0';
+  const tidA = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+  const tidB = '0b9c1f2e-1111-4a5b-9c3d-123456789abc';
+  async function sign(privateKey: CryptoKey, kid: string, claims: Record<string, unknown>, iss: string) {
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', kid })
+      .setIssuer(iss)
+      .setAudience('api://gpu-jobs')
+      .setExpirationTime('1h')
+      .sign(privateKey);
+  }
+
+  it('accepts a token whose iss is the template filled with its own tid, from an allowed directory only', async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+    const verifier = new TokenVerifier({
+      issuer: entra,
+      audience: 'api://gpu-jobs',
+      tenantClaim: 'azp',
+      clockToleranceSeconds: 5,
+      allowedIssuerTenants: [tidA],
+      keys: { jwks: { keys: [jwk] } },
+    });
+    const ok = await sign(pair.privateKey, 'k1', { tid: tidA, azp: 'client-app' }, `https://login.microsoftonline.com/${tidA}/v2.0`);
+    expect((await verifier.verify(`Bearer ${ok}`)).tenantId).toBe('client-app');
+    // iss of another directory than the token's tid
+    const mismatched = await sign(pair.privateKey, 'k1', { tid: tidA, azp: 'x' }, `https://login.microsoftonline.com/${tidB}/v2.0`);
+    expect(await codeOf(verifier.verify(`Bearer ${mismatched}`))).toBe('unauthorized');
+    // a well-formed token of a directory not on the list
+    const foreign = await sign(pair.privateKey, 'k1', { tid: tidB, azp: 'x' }, `https://login.microsoftonline.com/${tidB}/v2.0`);
+    expect(await codeOf(verifier.verify(`Bearer ${foreign}`))).toBe('unauthorized');
+    // the literal template is never an issuer
+    const literal = await sign(pair.privateKey, 'k1', { tid: tidA, azp: 'x' }, entra);
+    expect(await codeOf(verifier.verify(`Bearer ${literal}`))).toBe('unauthorized');
+  });
+});

@@ -12,7 +12,13 @@ export class AuthError extends Error {
 }
 
 export interface VerifierOptions {
+  /**
+   * The accepted `iss`. `{tenantid}` in it (Entra ID's multi-tenant issuer,
+   * `https://login.microsoftonline.com/{tenantid}/v2.0`) stands for the token's own `tid` claim.
+   */
   issuer: string;
+  /** With a `{tenantid}` issuer: the directories whose tokens are accepted; empty or unset: any. */
+  allowedIssuerTenants?: readonly string[];
   audience: string;
   tenantClaim: string;
   clockToleranceSeconds: number;
@@ -58,12 +64,14 @@ export class TokenVerifier {
 
   private async verifyToken(token: string): Promise<Caller> {
     try {
+      const templated = this.options.issuer.includes('{tenantid}');
       const { payload } = await jwtVerify(token, this.getKey, {
-        issuer: this.options.issuer,
+        ...(templated ? {} : { issuer: this.options.issuer }),
         audience: this.options.audience,
         clockTolerance: this.options.clockToleranceSeconds,
         requiredClaims: ['exp'],
       });
+      if (templated) this.checkTemplatedIssuer(payload.iss, payload['tid']);
       const tenant = payload[this.options.tenantClaim];
       if (typeof tenant !== 'string' || tenant.length === 0 || tenant.length > 128) {
         throw new AuthError('unauthorized', `the token has no ${this.options.tenantClaim} claim naming a tenant`);
@@ -82,6 +90,18 @@ export class TokenVerifier {
         throw new AuthError('unauthorized', 'the token is not signed by a trusted key');
       }
       throw new AuthError('unauthorized', 'the token is malformed');
+    }
+  }
+
+  /** A multi-tenant issuer: `iss` must be the template with the token's own directory id, from an allowed directory. */
+  private checkTemplatedIssuer(iss: unknown, tid: unknown): void {
+    const tenantId = typeof tid === 'string' && /^[0-9a-f-]{36}$/i.test(tid) ? tid : undefined;
+    if (!tenantId || iss !== this.options.issuer.replace('{tenantid}', tenantId)) {
+      throw new AuthError('unauthorized', "the token's iss claim is not accepted");
+    }
+    const allowed = this.options.allowedIssuerTenants ?? [];
+    if (allowed.length > 0 && !allowed.includes(tenantId.toLowerCase())) {
+      throw new AuthError('unauthorized', "the token's directory (tid) is not accepted");
     }
   }
 }

@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseEnv } from './parse-env';
+import { ConfigError, cloudRules, parseEnv } from './parse-env';
 
 const Schema = Type.Object({
   PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 8080 }),
@@ -33,5 +33,35 @@ describe('parseEnv', () => {
 
   it('refuses an out-of-range number', () => {
     expect(() => parseEnv(Schema, { PORT: '70000' })).toThrow(/PORT/);
+  });
+});
+
+describe('DEPLOYMENT_PROFILE=cloud', () => {
+  const Cloud = Type.Object({
+    DEPLOYMENT_PROFILE: Type.Enum(['local', 'cloud'], { default: 'local' }),
+    ISSUER: Type.String({ default: 'local-issuer', 'x-cloud': 'set' }),
+    ADAPTER: Type.Enum(['embedded', 'remote'], { default: 'embedded', 'x-cloud': { value: 'remote' } }),
+    LOOPBACK: Type.Boolean({ default: false, 'x-cloud': { value: false } }),
+  });
+
+  it('locally, the defaults stand', () => {
+    expect(parseEnv(Cloud, {})).toMatchObject({ ISSUER: 'local-issuer', ADAPTER: 'embedded' });
+  });
+
+  it('in the cloud, a local-only default or value is a start-up error naming the variable', () => {
+    try {
+      parseEnv(Cloud, { DEPLOYMENT_PROFILE: 'cloud', LOOPBACK: 'true' });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as ConfigError).problems.map((p) => p.variable)).toEqual(['ISSUER', 'ADAPTER', 'LOOPBACK']);
+    }
+    expect(parseEnv(Cloud, { DEPLOYMENT_PROFILE: 'cloud', ISSUER: 'https://login.example/t/v2.0', ADAPTER: 'remote' })).toMatchObject({
+      ADAPTER: 'remote',
+      LOOPBACK: false,
+    });
+  });
+
+  it('lists the rules of a schema', () => {
+    expect(cloudRules(Cloud)).toEqual({ ISSUER: 'set', ADAPTER: { value: 'remote' }, LOOPBACK: { value: false } });
   });
 });

@@ -3,12 +3,32 @@ import { ConfigError, parseEnv } from '@gpu-jobs/config';
 
 /** Variables every app reads to reach the ports. Embedded adapters are the default; nothing else is needed. */
 export const PlatformConfig = Type.Object({
+  DEPLOYMENT_PROFILE: Type.Enum(['local', 'cloud'], {
+    default: 'local',
+    description: 'cloud: refuse to start on a default or value that only suits one machine (the variables marked x-cloud)',
+  }),
   DATA_DIR: Type.String({ minLength: 1, default: './.data', description: 'folder of the embedded adapters and the local signing key' }),
-  QUEUE_ADAPTER: Type.Enum(['embedded', 'servicebus'], { default: 'embedded', description: 'embedded (node:sqlite) or servicebus' }),
-  TASK_STORE_ADAPTER: Type.Enum(['embedded', 'mongodb'], { default: 'embedded', description: 'embedded (node:sqlite) or mongodb' }),
-  BLOB_STORE_ADAPTER: Type.Enum(['local', 'azure'], { default: 'local', description: 'local directory or azure (Blob Storage)' }),
+  QUEUE_ADAPTER: Type.Enum(['embedded', 'servicebus'], {
+    default: 'embedded',
+    description: 'embedded (node:sqlite) or servicebus',
+    'x-cloud': { value: 'servicebus' },
+  }),
+  TASK_STORE_ADAPTER: Type.Enum(['embedded', 'mongodb'], {
+    default: 'embedded',
+    description: 'embedded (node:sqlite) or mongodb',
+    'x-cloud': { value: 'mongodb' },
+  }),
+  BLOB_STORE_ADAPTER: Type.Enum(['local', 'azure'], {
+    default: 'local',
+    description: 'local directory or azure (Blob Storage)',
+    'x-cloud': { value: 'azure' },
+  }),
   SERVICEBUS_NAMESPACE: Type.Optional(
-    Type.String({ minLength: 1, description: '<name>.servicebus.windows.net, with DefaultAzureCredential (workload identity)' }),
+    Type.String({
+      minLength: 1,
+      description: '<name>.servicebus.windows.net, with DefaultAzureCredential (workload identity)',
+      'x-cloud': 'set',
+    }),
   ),
   SERVICEBUS_CONNECTION_STRING: Type.Optional(Type.String({ minLength: 1, description: 'instead of the namespace, for local use' })),
   SERVICEBUS_MANAGE_QUEUES: Type.Boolean({
@@ -16,13 +36,13 @@ export const PlatformConfig = Type.Object({
     description: 'create missing lane queues (needs Data Owner); off when infra/ provisions them',
   }),
   MONGODB_URI: Type.Optional(
-    Type.String({ minLength: 1, description: 'mongodb:// or mongodb+srv:// (a replica set: transactions need one)' }),
+    Type.String({ minLength: 1, description: 'mongodb:// or mongodb+srv:// (a replica set: transactions need one)', 'x-cloud': 'set' }),
   ),
   MONGODB_DATABASE: Type.String({ minLength: 1, default: 'gpujobs' }),
   MONGODB_MAX_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 500, default: 20 }),
   MONGODB_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000, description: 'server selection and connect timeout' }),
   AZURE_STORAGE_ACCOUNT_URL: Type.Optional(
-    Type.String({ minLength: 1, description: 'https://<account>.blob.core.windows.net, with DefaultAzureCredential' }),
+    Type.String({ minLength: 1, description: 'https://<account>.blob.core.windows.net, with DefaultAzureCredential', 'x-cloud': 'set' }),
   ),
   AZURE_STORAGE_CONNECTION_STRING: Type.Optional(Type.String({ minLength: 1, description: 'instead of the account URL (Azurite)' })),
   AZURE_STORAGE_INPUTS_CONTAINER: Type.String({ minLength: 3, default: 'inputs' }),
