@@ -1,105 +1,26 @@
-// The program run under Pulumi's mocks (pulumi.runtime.setMocks: no CLI, no plugins, no Azure), once per
-// stack with that stack's file as configuration. Every resource the program declares is recorded with its
-// inputs, and the tests assert on them.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import * as pulumi from '@pulumi/pulumi';
-import { parse } from 'yaml';
+// The program under Pulumi's mocks, once per stack (testing/mock-platform.ts): every resource it declares, with
+// its inputs, asserted on.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULTS, ROLES, loadStackConfig, tagsFor, type StackConfig } from './config';
+import {
+  DEFAULTS,
+  ROLES,
+  gpuCapacity,
+  nameSuffix,
+  registryLanes,
+  tagsFor,
+  uniqueNames,
+  validateStackConfig,
+  type StackConfig,
+} from './config';
+import { mongoUri } from './components/data';
+import { loadAlertGroups } from './components/cluster-monitoring';
+import { MOCK_CLIENT, STACKS, runPlatform, stackFile, type Recorded, type StackName } from './testing/mock-platform';
 
-interface Recorded {
-  type: string;
-  name: string;
-  inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-const STACKS = ['dev', 'staging', 'prod'] as const;
-type StackName = (typeof STACKS)[number];
-const stackFile = (stack: StackName) =>
-  (parse(readFileSync(fileURLToPath(new URL(`../Pulumi.${stack}.yaml`, import.meta.url)), 'utf8')) as { config: Record<string, unknown> })
-    .config;
-
-const NAME_KEYS: Record<string, string> = {
-  'servicebus:Namespace': 'namespaceName',
-  'storage:StorageAccount': 'accountName',
-  'keyvault:Vault': 'vaultName',
-  'mongocluster:MongoCluster': 'mongoClusterName',
-  'managedidentity:UserAssignedIdentity': 'resourceName',
-  'resources:ResourceGroup': 'resourceGroupName',
-};
-
-/** What the mocked cloud answers beyond the inputs, for the outputs the program reads. */
-function state(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
-  switch (type) {
-    case 'azure-native:containerservice:ManagedCluster':
-      return {
-        ...inputs,
-        name,
-        oidcIssuerProfile: { enabled: true, issuerURL: `https://oidc.example/${name}/` },
-        identityProfile: { kubeletidentity: { objectId: 'kubelet-object-id' } },
-      };
-    case 'azure-native:storage:StorageAccount':
-      return {
-        ...inputs,
-        name: inputs['accountName'],
-        primaryEndpoints: { blob: `https://${inputs['accountName']}.blob.core.windows.net/` },
-      };
-    case 'azure-native:managedidentity:UserAssignedIdentity':
-      return { ...inputs, name: inputs['resourceName'], principalId: `${name}-principal`, clientId: `${name}-client` };
-    case 'azure-native:dashboard:Grafana':
-      return {
-        ...inputs,
-        identity: { type: 'SystemAssigned', principalId: 'grafana-principal' },
-        properties: { ...(inputs['properties'] as object), endpoint: 'https://grafana.example' },
-      };
-    case 'azure-native:keyvault:Vault':
-      return { ...inputs, name: inputs['vaultName'], properties: { ...(inputs['properties'] as object), vaultUri: 'https://kv.example/' } };
-    case 'azure-native:containerregistry:Registry':
-      return { ...inputs, loginServer: `${inputs['registryName']}.azurecr.io` };
-    default: {
-      // Azure names a resource by its own name argument
-      const key = NAME_KEYS[type.replace('azure-native:', '')];
-      return { ...inputs, name: (key && inputs[key]) ?? inputs['name'] ?? name };
-    }
-  }
-}
-
-async function run(stack: StackName): Promise<{ recorded: Recorded[]; config: StackConfig; outputs: Record<string, unknown> }> {
-  const recorded: Recorded[] = [];
-  const config: Record<string, string> = { 'gpu-jobs:mongoAdminPassword': 'not-a-real-password' };
-  for (const [k, v] of Object.entries(stackFile(stack))) config[k] = typeof v === 'string' ? v : JSON.stringify(v);
-  pulumi.runtime.setAllConfig(config, ['gpu-jobs:mongoAdminPassword']);
-  await pulumi.runtime.setMocks(
-    {
-      newResource: (args) => {
-        recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
-        return { id: `${args.name}-id`, state: state(args.type, args.name, args.inputs) };
-      },
-      call: (args) =>
-        args.token === 'azure-native:authorization:getClientConfig'
-          ? { clientId: 'deployer', objectId: 'deployer-object', subscriptionId: 'sub-1234', tenantId: 'tenant-5678' }
-          : args.inputs,
-    },
-    'gpu-jobs',
-    stack,
-    false,
-  );
-  const { createPlatform } = await import('./stack');
-  const stackConfig = loadStackConfig(new pulumi.Config('gpu-jobs'));
-  const outputs = createPlatform(stackConfig, { mongoAdminPassword: 'not-a-real-password' });
-  const resolved: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(outputs))
-    resolved[k] = await new Promise((r) => (pulumi.output(v as pulumi.Input<unknown>) as pulumi.Output<unknown>).apply(r));
-  await new Promise((r) => setTimeout(r, 50));
-  resolved['mongoAdminPasswordIsSecret'] = await (outputs.mongoAdminPassword as unknown as { isSecret: Promise<boolean> }).isSecret;
-  return { recorded, config: stackConfig, outputs: resolved };
-}
-
-const runs = {} as Record<StackName, Awaited<ReturnType<typeof run>>>;
+const runs = {} as Record<StackName, Awaited<ReturnType<typeof runPlatform>>>;
 beforeAll(async () => {
-  for (const stack of STACKS) runs[stack] = await run(stack);
+  for (const stack of STACKS) runs[stack] = await runPlatform(stack);
 });
+const names = (stack: StackName) => uniqueNames(stack, nameSuffix(MOCK_CLIENT.subscriptionId, stack));
 
 const of = (stack: StackName, type: string) => runs[stack].recorded.filter((r) => r.type === `azure-native:${type}`);
 const one = (stack: StackName, type: string) => {
@@ -136,61 +57,118 @@ describe.each(STACKS)('stack %s', (stack) => {
     expect(spot?.['nodeLabels']).toMatchObject({ 'gpu-jobs/lane': 'batch-spot', 'kubernetes.azure.com/scalesetpriority': 'spot' });
   });
 
-  it('system pool runs critical add-ons only; the cluster has OIDC, workload identity, KEDA, Prometheus, the CSI driver, least-waste', () => {
+  it('system pool runs critical add-ons only; the cluster has OIDC, workload identity, KEDA, Prometheus, Container insights, app routing, the CSI driver', () => {
     expect(pool(stack, 'system')).toMatchObject({ mode: 'System', nodeTaints: ['CriticalAddonsOnly=true:NoSchedule'] });
     const aks = one(stack, 'containerservice:ManagedCluster').inputs;
     expect(aks).toMatchObject({
-      kubernetesVersion: DEFAULTS.kubernetesVersion,
+      kubernetesVersion: runs[stack].config.kubernetesVersion,
+      nodeResourceGroup: `gpu-jobs-${stack}-nodes`,
       oidcIssuerProfile: { enabled: true },
       securityProfile: { workloadIdentity: { enabled: true } },
       workloadAutoScalerProfile: { keda: { enabled: true } },
       azureMonitorProfile: { metrics: { enabled: true } },
-      addonProfiles: { azureKeyvaultSecretsProvider: { enabled: true } },
+      ingressProfile: { webAppRouting: { enabled: true } },
+      addonProfiles: {
+        azureKeyvaultSecretsProvider: { enabled: true },
+        omsagent: { enabled: true, config: { logAnalyticsWorkspaceResourceID: 'observability-logs-id', useAADAuth: 'true' } },
+      },
       autoScalerProfile: { expander: 'least-waste' },
       disableLocalAccounts: true,
     });
   });
 
-  it("managed Prometheus: the cluster's metrics reach the Azure Monitor workspace that Grafana reads", () => {
-    const rule = one(stack, 'monitor:DataCollectionRule').inputs;
-    expect(rule['dataFlows']).toEqual([{ streams: ['Microsoft-PrometheusMetrics'], destinations: ['MonitoringAccount1'] }]);
-    expect(one(stack, 'monitor:DataCollectionRuleAssociation').inputs['resourceUri']).toBe('cluster-aks-id');
+  it('Kubernetes version: a minor version in AKS standard support by default, overridable per stack', () => {
+    // AKS supports the three newest GA minors; 1.31 and older are past standard support (December 2026)
+    const [major, minor] = runs[stack].config.kubernetesVersion.split('.').map(Number);
+    expect(major).toBe(1);
+    expect(minor).toBeGreaterThanOrEqual(34);
+    expect(() => validateStackConfig({ ...runs[stack].config, kubernetesVersion: '1.35.2' })).toThrow(/minor version/);
+  });
+
+  it("managed Prometheus and Container insights: the cluster's metrics and logs reach the workspaces Grafana and Log Analytics read", () => {
     const prom = one(stack, 'monitor:AzureMonitorWorkspace');
-    expect(one(stack, 'dashboard:Grafana').inputs['properties'].grafanaIntegrations.azureMonitorWorkspaceIntegrations).toEqual([
-      { azureMonitorWorkspaceResourceId: `${prom.name}-id` },
+    const rules = of(stack, 'monitor:DataCollectionRule');
+    const promRule = rules.find((r) => r.inputs['dataSources']?.prometheusForwarder) as Recorded;
+    expect(promRule.inputs['dataFlows']).toEqual([{ streams: ['Microsoft-PrometheusMetrics'], destinations: ['MonitoringAccount1'] }]);
+    const insights = rules.find((r) => r.inputs['dataSources']?.extensions) as Recorded;
+    expect(insights.inputs['destinations'].logAnalytics[0].workspaceResourceId).toBe('observability-logs-id');
+    const assoc = of(stack, 'monitor:DataCollectionRuleAssociation').map((a) => [
+      a.inputs['associationName'],
+      a.inputs['dataCollectionRuleId'],
+      a.inputs['resourceUri'],
     ]);
+    expect(assoc.sort()).toEqual(
+      [
+        ['ContainerInsightsExtension', insights.id, 'cluster-aks-id'],
+        ['ContainerInsightsMetricsExtension', promRule.id, 'cluster-aks-id'],
+      ].sort(),
+    );
+    expect(one(stack, 'dashboard:Grafana').inputs['properties'].grafanaIntegrations.azureMonitorWorkspaceIntegrations).toEqual([
+      { azureMonitorWorkspaceResourceId: prom.id },
+    ]);
+    expect(one(stack, 'monitor:DiagnosticSetting').inputs).toMatchObject({
+      resourceUri: 'cluster-aks-id',
+      workspaceId: 'observability-logs-id',
+    });
   });
 
-  it('ACR: admin user disabled, private, and the kubelet identity may pull', () => {
-    expect(one(stack, 'containerregistry:Registry').inputs).toMatchObject({ adminUserEnabled: false, publicNetworkAccess: 'Disabled' });
-    const pulls = of(stack, 'authorization:RoleAssignment').filter((r) => String(r.inputs['roleDefinitionId']).endsWith(ROLES.acrPull));
-    expect(pulls.map((r) => r.inputs['principalId'])).toEqual(['kubelet-object-id']);
-  });
-
-  it('storage: no shared-key access, TLS 1.2, private; inputs and results containers, NFS model cache, lifecycle rule', () => {
-    for (const account of of(stack, 'storage:StorageAccount')) {
-      expect(account.inputs).toMatchObject({
-        allowSharedKeyAccess: false,
-        minimumTlsVersion: 'TLS1_2',
-        publicNetworkAccess: 'Disabled',
-        allowBlobPublicAccess: false,
-      });
+  it('alerts: every rule of deploy/monitoring/alert-rules.yaml is an Azure Prometheus rule on the workspace and cluster, notifying the contacts', () => {
+    const groups = of(stack, 'alertsmanagement:PrometheusRuleGroup');
+    const file = loadAlertGroups();
+    expect(groups.map((g) => g.inputs['ruleGroupName']).sort()).toEqual(file.map((g) => g.name).sort());
+    const actionGroup = one(stack, 'monitor:ActionGroup');
+    expect(actionGroup.inputs['emailReceivers'].map((r: { emailAddress: string }) => r.emailAddress)).toEqual(
+      runs[stack].config.budgetContactEmails,
+    );
+    for (const g of groups) {
+      expect(g.inputs['scopes']).toEqual([one(stack, 'monitor:AzureMonitorWorkspace').id, 'cluster-aks-id']);
+      const want = file.find((f) => f.name === g.inputs['ruleGroupName'])?.rules ?? [];
+      expect(g.inputs['rules'].map((r: { alert: string; expression: string }) => [r.alert, r.expression])).toEqual(
+        want.map((r) => [r.alert, r.expr]),
+      );
+      for (const r of g.inputs['rules']) {
+        expect(r.for).toMatch(/^PT\d+[SMH]$/);
+        expect(r.actions).toEqual([{ actionGroupId: actionGroup.id }]);
+      }
     }
+  });
+
+  it('ACR: no admin user, no anonymous pull; dev is the build registry (public, Entra ID only), staging and prod are private; the kubelet may pull', () => {
+    expect(one(stack, 'containerregistry:Registry').inputs).toMatchObject({
+      registryName: names(stack).registry,
+      adminUserEnabled: false,
+      anonymousPullEnabled: false,
+      publicNetworkAccess: stack === 'dev' ? 'Enabled' : 'Disabled',
+      networkRuleBypassOptions: 'AzureServices',
+    });
+    const pulls = of(stack, 'authorization:RoleAssignment').filter((r) => String(r.inputs['roleDefinitionId']).endsWith(ROLES.acrPull));
+    expect(pulls).toHaveLength(1);
+    expect(pulls[0]?.inputs['principalId']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('storage: no shared-key access, TLS 1.2, private; inputs, results and deployment containers, lifecycle rule; no unused model cache', () => {
+    const account = one(stack, 'storage:StorageAccount');
+    expect(account.inputs).toMatchObject({
+      allowSharedKeyAccess: false,
+      minimumTlsVersion: 'TLS1_2',
+      publicNetworkAccess: 'Disabled',
+      allowBlobPublicAccess: false,
+    });
     expect(
       of(stack, 'storage:BlobContainer')
         .map((c) => c.inputs['containerName'])
         .sort(),
     ).toEqual(['inputs', 'results', 'scaler-deployments']);
-    expect(one(stack, 'storage:FileShare').inputs).toMatchObject({ enabledProtocols: 'NFS', shareName: 'model-cache' });
+    expect(of(stack, 'storage:FileShare')).toEqual([]);
     const rule = one(stack, 'storage:ManagementPolicy').inputs['policy'].rules[0];
     expect(rule.definition.actions.baseBlob.delete.daysAfterModificationGreaterThan).toBe(runs[stack].config.retentionDays + 1);
   });
 
-  it('Service Bus: one queue per lane with lock, deliveries, duplicate detection and dead-lettering on expiry', () => {
+  it('Service Bus: one queue per lane of the model registry, with lock, deliveries, duplicate detection and dead-lettering on expiry', () => {
     const ns = one(stack, 'servicebus:Namespace').inputs;
     expect(ns).toMatchObject({ disableLocalAuth: true, sku: { name: runs[stack].config.serviceBusSku } });
     const queues = of(stack, 'servicebus:Queue');
-    expect(queues.map((q) => q.inputs['queueName']).sort()).toEqual([...runs[stack].config.lanes].sort());
+    expect(queues.map((q) => q.inputs['queueName']).sort()).toEqual([...registryLanes()].sort());
     for (const q of queues) {
       expect(q.inputs).toMatchObject({
         lockDuration: 'PT1M',
@@ -205,7 +183,7 @@ describe.each(STACKS)('stack %s', (stack) => {
   it('every data service is private: a private endpoint each, public access off where the service allows it', () => {
     const endpoints = of(stack, 'network:PrivateEndpoint').map((pe) => pe.inputs['privateLinkServiceConnections'][0].groupIds[0]);
     const premium = runs[stack].config.serviceBusSku === 'Premium';
-    expect(endpoints.sort()).toEqual(['MongoCluster', 'blob', 'file', 'registry', 'vault', ...(premium ? ['namespace'] : [])].sort());
+    expect(endpoints.sort()).toEqual(['MongoCluster', 'blob', 'registry', 'vault', ...(premium ? ['namespace'] : [])].sort());
     expect(one(stack, 'mongocluster:MongoCluster').inputs['properties']).toMatchObject({ publicNetworkAccess: 'Disabled' });
     expect(one(stack, 'keyvault:Vault').inputs['properties']).toMatchObject({
       publicNetworkAccess: 'Disabled',
@@ -215,51 +193,93 @@ describe.each(STACKS)('stack %s', (stack) => {
     expect(of(stack, 'network:PrivateDnsZoneGroup')).toHaveLength(endpoints.length);
   });
 
-  it('each identity has exactly the role assignments intended, and a federated credential for its service account', () => {
-    const ids = of(stack, 'managedidentity:UserAssignedIdentity').map((i) => i.name);
-    expect(ids.sort()).toEqual(['identity-gateway', 'identity-scaler', 'identity-worker']);
-    const rolesOf = (app: string) =>
-      of(stack, 'authorization:RoleAssignment')
-        .filter((r) => r.inputs['principalId'] === `identity-${app}-principal`)
-        .map((r) => {
-          const def = String(r.inputs['roleDefinitionId']);
-          return (Object.entries(ROLES).find(([, id]) => def.endsWith(id))?.[0] ??
-            (def.includes('scaledobject') ? 'scaledObjectEditor' : def)) as string;
-        })
-        .sort();
-    const lanes = runs[stack].config.spotPool.enabled ? 2 : 1;
-    expect(rolesOf('gateway')).toEqual(
+  it('data stores are protected from deletion in prod only', () => {
+    const stores = ['mongocluster:MongoCluster', 'storage:StorageAccount', 'keyvault:Vault', 'servicebus:Namespace'];
+    for (const t of stores) expect(one(stack, t).protect, t).toBe(stack === 'prod');
+    expect(
+      runs[stack].recorded
+        .filter((r) => r.protect)
+        .map((r) => r.type.replace('azure-native:', ''))
+        .sort(),
+    ).toEqual(stack === 'prod' ? [...stores].sort() : []);
+  });
+
+  it('globally unique names carry a suffix stable for the subscription and fit their services (storage and vault: 24)', () => {
+    const n = names(stack);
+    expect(one(stack, 'storage:StorageAccount').inputs['accountName']).toBe(n.storage);
+    expect(one(stack, 'keyvault:Vault').inputs['vaultName']).toBe(n.keyVault);
+    expect(one(stack, 'servicebus:Namespace').inputs['namespaceName']).toBe(n.serviceBus);
+    expect(one(stack, 'mongocluster:MongoCluster').inputs['mongoClusterName']).toBe(n.mongo);
+    expect(one(stack, 'dashboard:Grafana').inputs['workspaceName']).toBe(n.grafana);
+    expect(one(stack, 'web:WebApp').inputs['name']).toBe(n.functionApp);
+    expect(n.storage).toMatch(/^[a-z0-9]{3,24}$/);
+    expect(n.registry).toMatch(/^[a-z0-9]{5,50}$/);
+    expect(n.keyVault).toMatch(/^[a-z][a-z0-9-]{1,22}[a-z0-9]$/);
+    expect(n.grafana.length).toBeLessThanOrEqual(23);
+    expect(nameSuffix(MOCK_CLIENT.subscriptionId, stack)).not.toBe(nameSuffix('another-subscription', stack));
+  });
+
+  it('the MongoDB password goes into the connection string URI-encoded', () => {
+    expect(mongoUri('admin', 'p@ss:w/rd%', 'c')).toContain('admin:p%40ss%3Aw%2Frd%25@c.global.mongocluster.cosmos.azure.com');
+  });
+
+  it('every role assignment targets a resource the program declares, so it is created after its target', () => {
+    const ids = new Set(runs[stack].recorded.map((r) => r.id));
+    for (const a of of(stack, 'authorization:RoleAssignment')) {
+      const scope = String(a.inputs['scope']);
+      const target = scope.replace(/\/namespaces\/[\w-]+$/, '');
+      expect(ids.has(target), `${a.name}: ${scope}`).toBe(true);
+    }
+  });
+
+  it('the nodes subnet lets HTTPS reach the ingress load balancer; the endpoints subnet only the VNet', () => {
+    const nodes = of(stack, 'network:NetworkSecurityGroup').find((n) => n.name === 'network-nodes-nsg') as Recorded;
+    expect(nodes.inputs['securityRules']).toContainEqual(
+      expect.objectContaining({
+        direction: 'Inbound',
+        access: 'Allow',
+        sourceAddressPrefix: 'Internet',
+        destinationPortRanges: ['80', '443'],
+      }),
+    );
+  });
+
+  it('the budget covers the platform and the node resource group, where the GPU VM scale sets are billed', () => {
+    const budget = one(stack, 'consumption:Budget').inputs;
+    expect(budget['scope']).toBe(`/subscriptions/${MOCK_CLIENT.subscriptionId}`);
+    expect(budget['filter']).toEqual({
+      dimensions: { name: 'ResourceGroupName', operator: 'In', values: [`gpu-jobs-${stack}`, `gpu-jobs-${stack}-nodes`] },
+    });
+  });
+
+  it("the scaler's Function App: Key Vault references resolve with its identity, Application Insights, no inbound, no basic auth", () => {
+    const app = one(stack, 'web:WebApp').inputs;
+    expect(app['keyVaultReferenceIdentity']).toBe('identity-scaler-id');
+    expect(app['siteConfig']).toMatchObject({ ipSecurityRestrictionsDefaultAction: 'Deny', scmIpSecurityRestrictionsUseMain: false });
+    const settings = Object.fromEntries(app['siteConfig'].appSettings.map((s: { name: string; value: string }) => [s.name, s.value]));
+    expect(settings['APPLICATIONINSIGHTS_CONNECTION_STRING']).toMatch(/^InstrumentationKey=/);
+    expect(settings['MONGODB_URI']).toBe(`@Microsoft.KeyVault(VaultName=${names(stack).keyVault};SecretName=mongodb-uri)`);
+    expect(JSON.parse(settings['SCALER_POLICIES'])).toEqual(
+      Object.fromEntries(
+        Object.entries(runs[stack].config.scaling).map(([lane, s]) => [lane, { minReplicas: s.minWorkers, maxReplicas: s.maxWorkers }]),
+      ),
+    );
+    expect(of(stack, 'web:WebAppScmAllowed').map((p) => p.inputs['allow'])).toEqual([false]);
+    expect(of(stack, 'web:WebAppFtpAllowed').map((p) => p.inputs['allow'])).toEqual([false]);
+  });
+
+  it('the deploying principal may apply manifests, push or import images and import the dashboard; the ingress may read the TLS certificate', () => {
+    const deployer = of(stack, 'authorization:RoleAssignment').filter((r) => r.inputs['principalId'] === MOCK_CLIENT.objectId);
+    const role = (r: Recorded) => Object.entries(ROLES).find(([, id]) => String(r.inputs['roleDefinitionId']).endsWith(id))?.[0];
+    expect(deployer.map((r) => [role(r), r.inputs['scope']]).sort()).toEqual(
       [
-        'keyVaultSecretsUser',
-        'storageBlobDataContributor',
-        'storageBlobDataContributor',
-        ...runs[stack].config.lanes.map(() => 'serviceBusDataSender'),
+        ['aksRbacClusterAdmin', 'cluster-aks-id'],
+        ['acrPush', 'cluster-acr-id'],
+        ['grafanaAdmin', 'observability-grafana-id'],
       ].sort(),
     );
-    expect(rolesOf('worker')).toEqual(
-      [
-        'keyVaultSecretsUser',
-        'storageBlobDataContributor',
-        'storageBlobDataReader',
-        ...new Array(lanes).fill('serviceBusDataReceiver'),
-        ...new Array(lanes).fill('serviceBusDataSender'),
-      ].sort(),
-    );
-    expect(rolesOf('scaler')).toEqual(
-      ['aksClusterUser', 'keyVaultSecretsUser', 'scaledObjectEditor', 'serviceBusDataOwner', 'storageBlobDataContributor'].sort(),
-    );
-    const editor = one(stack, 'authorization:RoleDefinition').inputs;
-    expect(editor['permissions'][0].dataActions).toEqual([
-      'Microsoft.ContainerService/managedClusters/apps/deployments/read',
-      'Microsoft.ContainerService/managedClusters/keda.sh/scaledobjects/read',
-      'Microsoft.ContainerService/managedClusters/keda.sh/scaledobjects/write',
-    ]);
-    const federations = of(stack, 'managedidentity:FederatedIdentityCredential').map((f) => f.inputs);
-    expect(federations.map((f) => f['subject']).sort()).toEqual(
-      ['gateway', 'scaler', 'worker'].map((a) => `system:serviceaccount:gpu-jobs:${a}`),
-    );
-    for (const f of federations)
-      expect(f).toMatchObject({ audiences: ['api://AzureADTokenExchange'], issuer: 'https://oidc.example/cluster-aks/' });
+    const tls = of(stack, 'authorization:RoleAssignment').find((r) => r.name === 'app-routing-tls') as Recorded;
+    expect([role(tls), tls.inputs['scope']]).toEqual(['keyVaultSecretsUser', 'data-kv-id']);
   });
 
   it('every resource that takes tags carries environment, owner and cost-center', () => {
@@ -267,7 +287,6 @@ describe.each(STACKS)('stack %s', (stack) => {
       'servicebus:Queue',
       'storage:BlobContainer',
       'storage:ManagementPolicy',
-      'storage:FileShare',
       'network:PrivateDnsZoneGroup',
       'managedidentity:FederatedIdentityCredential',
       'authorization:RoleAssignment',
@@ -275,6 +294,9 @@ describe.each(STACKS)('stack %s', (stack) => {
       'keyvault:Secret',
       'consumption:Budget',
       'monitor:DataCollectionRuleAssociation',
+      'monitor:DiagnosticSetting',
+      'web:WebAppScmAllowed',
+      'web:WebAppFtpAllowed',
     ]);
     const azure = runs[stack].recorded.filter((r) => r.type.startsWith('azure-native:'));
     const tagged = azure.filter((r) => !untaggable.has(r.type.replace('azure-native:', '')));
@@ -283,22 +305,30 @@ describe.each(STACKS)('stack %s', (stack) => {
     expect(tagsFor(runs[stack].config)).toMatchObject({ environment: stack, owner: 'platform-team', 'cost-center': 'gpu-inference' });
   });
 
-  it('outputs what deploy/ and the release pipeline need, the secret ones secret', () => {
+  it('outputs what the release pipeline needs, the secret ones secret', () => {
+    const n = names(stack);
     expect(runs[stack].outputs).toMatchObject({
-      acrLoginServer: `gpujobs${stack}acr.azurecr.io`,
-      gatewayClientId: 'identity-gateway-client',
-      workerClientId: 'identity-worker-client',
-      scalerClientId: 'identity-scaler-client',
-      serviceBusNamespace: `gpujobs-${stack}-sb.servicebus.windows.net`,
-      queueNames: runs[stack].config.lanes,
-      blobEndpoint: `https://gpujobs${stack}blobs.blob.core.windows.net/`,
-      tenantId: 'tenant-5678',
+      acrLoginServer: `${n.registry}.azurecr.io`,
+      serviceBusNamespace: `${n.serviceBus}.servicebus.windows.net`,
+      queueNames: registryLanes(),
+      blobEndpoint: `https://${n.storage}.blob.core.windows.net/`,
+      tenantId: MOCK_CLIENT.tenantId,
       mongoAdminPasswordIsSecret: true,
+    });
+    expect(runs[stack].releaseValues).toMatchObject({
+      environment: stack,
+      lanes: registryLanes(),
+      keyVaultName: n.keyVault,
+      gpuQuota: gpuCapacity(runs[stack].config),
+      authAudience: runs[stack].config.auth.audience,
+      authIssuer: `https://login.microsoftonline.com/${MOCK_CLIENT.tenantId}/v2.0`,
+      authJwksUrl: `https://login.microsoftonline.com/${MOCK_CLIENT.tenantId}/discovery/v2.0/keys`,
+      tlsCertificateUri: `https://${n.keyVault}.vault.azure.net/certificates/gateway-tls`,
     });
   });
 });
 
-describe('stacks differ only where their files say', () => {
+describe('stack configuration', () => {
   it('every difference between dev and prod configuration is a key set in a stack file', () => {
     const setIn = new Set([...Object.keys(stackFile('dev')), ...Object.keys(stackFile('prod'))].map((k) => k.replace('gpu-jobs:', '')));
     const differing = (Object.keys(DEFAULTS) as (keyof StackConfig)[]).filter(
@@ -308,17 +338,31 @@ describe('stacks differ only where their files say', () => {
     for (const k of differing) expect(setIn.has(k), k).toBe(true);
   });
 
-  it("prod adds only what its settings imply: the spot pool (and the worker's grants on its lane), the Service Bus private endpoint", () => {
-    const names = (stack: StackName) => new Set(runs[stack].recorded.map((r) => `${r.type} ${r.name}`));
-    const extra = [...names('prod')].filter((n) => !names('dev').has(n));
+  it('prod adds only what its settings imply: the Service Bus private endpoint', () => {
+    const all = (stack: StackName) => new Set(runs[stack].recorded.map((r) => `${r.type} ${r.name}`));
+    const extra = [...all('prod')].filter((n) => !all('dev').has(n));
     expect(extra.sort()).toEqual([
-      'azure-native:authorization:RoleAssignment identity-worker-receive-batch-spot',
-      'azure-native:authorization:RoleAssignment identity-worker-send-batch-spot',
       'azure-native:network:PrivateDnsZoneGroup messaging-sb-pe-dns',
       'azure-native:network:PrivateEndpoint messaging-sb-pe',
     ]);
-    expect([...names('dev')].filter((n) => !names('prod').has(n))).toEqual([]);
-    expect(pools('prod').map((p) => p['name'])).toEqual(['system', 'cpu', 'gpu', 'spot']);
-    expect(pools('dev').map((p) => p['name'])).toEqual(['system', 'cpu', 'gpu']);
+    expect([...all('dev')].filter((n) => !all('prod').has(n))).toEqual([]);
+  });
+
+  it('refuses settings that disagree with each other or with the model registry, naming the setting', () => {
+    const c = runs.prod.config;
+    expect(() => validateStackConfig({ ...c, spotPool: { ...c.spotPool, enabled: true } }, ['small-gpu'])).toThrow(
+      /spotPool is enabled for lane batch-spot/,
+    );
+    expect(() => validateStackConfig(c, ['small-gpu', 'large-gpu'])).toThrow(/lane large-gpu .* has no GPU pool/);
+    expect(() => validateStackConfig({ ...c, scaling: {} })).toThrow(/scaling.small-gpu/);
+    expect(() => validateStackConfig({ ...c, scaling: { 'small-gpu': { minWorkers: 3, maxWorkers: 2 } } })).toThrow(
+      /minWorkers <= maxWorkers/,
+    );
+    expect(() => validateStackConfig({ ...c, gpuPool: { ...c.gpuPool, vmSize: 'Standard_NC6s_v3' } })).toThrow(/GPUs per VM unknown/);
+  });
+
+  it("the GPU quota is the pools' capacity", () => {
+    expect(gpuCapacity(runs.prod.config)).toBe(20);
+    expect(gpuCapacity({ ...runs.prod.config, spotPool: { ...runs.prod.config.spotPool, enabled: true, maxCount: 4 } })).toBe(24);
   });
 });

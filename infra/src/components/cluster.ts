@@ -11,11 +11,13 @@ export interface ClusterArgs extends ComponentArgs {
   subscriptionId: pulumi.Input<string>;
   config: StackConfig;
   network: Network;
-  /** The Azure Monitor workspace (managed Prometheus) the cluster sends metrics to. */
+  registryName: pulumi.Input<string>;
+  /** Where Container insights sends logs. */
+  logAnalyticsWorkspaceId: pulumi.Input<string>;
 }
 
-const GPU_TAINT = 'sku=gpu:NoSchedule';
-const SPOT_TAINT = 'kubernetes.azure.com/scalesetpriority=spot:NoSchedule';
+export const GPU_TAINT = 'sku=gpu:NoSchedule';
+export const SPOT_TAINT = 'kubernetes.azure.com/scalesetpriority=spot:NoSchedule';
 
 type PoolProfile = azureTypes.input.containerservice.ManagedClusterAgentPoolProfileArgs;
 
@@ -40,13 +42,22 @@ function pool(name: string, p: PoolConfig, subnetId: pulumi.Input<string>): Pool
  * `gpu` (T4 class, tainted sku=gpu:NoSchedule, labelled with the accelerator and its lane) and, when enabled,
  * `spot` (Spot priority, eviction Delete, max price -1, its own taint and label) for the batch lane. The
  * cluster autoscaler uses the least-waste expander. OIDC issuer and workload identity on; KEDA, managed
- * Prometheus and the Key Vault Secrets Store CSI driver as add-ons; local accounts off, Entra ID with Azure
- * RBAC. ACR has no admin user; the kubelet identity may pull from it.
+ * Prometheus, Container insights (Entra ID auth), the application routing add-on (managed NGINX ingress, TLS
+ * from Key Vault) and the Key Vault Secrets Store CSI driver as add-ons; local accounts off, Entra ID with
+ * Azure RBAC. The node resource group is named, so the budget can cover the VM scale sets in it.
+ *
+ * ACR has no admin user and no anonymous pull; the kubelet identity may pull from it. The dev registry is the
+ * build registry: reachable from the internet with Entra ID, so hosted CI runners can push. Staging and prod
+ * registries are private; images reach them by `az acr import` of the dev registry's digest (an ARM operation,
+ * which their network rules allow for trusted Azure services).
  */
 export class Cluster extends pulumi.ComponentResource {
   readonly cluster: containerservice.ManagedCluster;
   readonly registry: containerregistry.Registry;
   readonly oidcIssuerUrl: pulumi.Output<string>;
+  /** The application routing add-on's identity (reads the ingress TLS certificate from Key Vault). */
+  readonly appRoutingPrincipalId: pulumi.Output<string>;
+  readonly nodeResourceGroupName: string;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super('gpu-jobs:infra:Cluster', name, {}, opts);
@@ -87,10 +98,12 @@ export class Cluster extends pulumi.ComponentResource {
           ]
         : []),
     ];
+    this.nodeResourceGroupName = `gpu-jobs-${c.environment}-nodes`;
     this.cluster = new containerservice.ManagedCluster(
       `${name}-aks`,
       {
         resourceGroupName: args.resourceGroupName,
+        nodeResourceGroup: this.nodeResourceGroupName,
         location: args.location,
         dnsPrefix: `gpujobs-${c.environment}`,
         kubernetesVersion: c.kubernetesVersion,
@@ -107,8 +120,10 @@ export class Cluster extends pulumi.ComponentResource {
         securityProfile: { workloadIdentity: { enabled: true } },
         workloadAutoScalerProfile: { keda: { enabled: true } },
         azureMonitorProfile: { metrics: { enabled: true } },
+        ingressProfile: { webAppRouting: { enabled: true } },
         addonProfiles: {
           azureKeyvaultSecretsProvider: { enabled: true, config: { enableSecretRotation: 'true', rotationPollInterval: '2m' } },
+          omsagent: { enabled: true, config: { logAnalyticsWorkspaceResourceID: args.logAnalyticsWorkspaceId, useAADAuth: 'true' } },
         },
         aadProfile: { managed: true, enableAzureRBAC: true },
         disableLocalAccounts: true,
@@ -126,16 +141,19 @@ export class Cluster extends pulumi.ComponentResource {
       parent,
     );
     this.oidcIssuerUrl = this.cluster.oidcIssuerProfile.apply((p) => p?.issuerURL ?? '');
+    this.appRoutingPrincipalId = this.cluster.ingressProfile.apply((p) => p?.webAppRouting?.identity?.objectId ?? '');
 
     this.registry = new containerregistry.Registry(
       `${name}-acr`,
       {
         resourceGroupName: args.resourceGroupName,
         location: args.location,
-        registryName: `gpujobs${c.environment}acr`,
+        registryName: args.registryName,
         sku: { name: 'Premium' }, // private endpoints need Premium
         adminUserEnabled: false,
-        publicNetworkAccess: 'Disabled',
+        anonymousPullEnabled: false,
+        publicNetworkAccess: c.environment === 'dev' ? 'Enabled' : 'Disabled',
+        networkRuleBypassOptions: 'AzureServices',
         tags: args.tags,
       },
       parent,

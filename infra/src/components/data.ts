@@ -11,18 +11,30 @@ export interface DataArgs extends ComponentArgs {
   network: Network;
   /** The MongoDB administrator password (stack secret `gpu-jobs:mongoAdminPassword`). */
   mongoAdminPassword: pulumi.Input<string>;
+  /** The gateway's webhook signing master key (stack secret `gpu-jobs:webhookMasterKey`): one for every replica. */
+  webhookMasterKey: pulumi.Input<string>;
+  mongoClusterName: pulumi.Input<string>;
+  vaultName: pulumi.Input<string>;
+}
+
+/** The Key Vault secrets the apps mount (Secrets Store CSI driver), by object name. */
+export const SECRETS = { mongodbUri: 'mongodb-uri', webhookMasterKey: 'webhook-master-key' } as const;
+
+/** The MongoDB connection string; the password is URI-encoded (a `@`, `/` or `:` in it would otherwise break the URI). */
+export function mongoUri(user: string, password: string, cluster: string): string {
+  return `mongodb+srv://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${cluster}.global.mongocluster.cosmos.azure.com/?tls=true&authMechanism=SCRAM-SHA-256&retrywrites=false&maxIdleTimeMS=120000`;
 }
 
 /**
  * The task store: Azure Cosmos DB for MongoDB vCore (the MongoDB wire protocol with multi-document
  * transactions and TTL indexes, which the task store adapter uses, and a private endpoint), reachable only
  * by private endpoint. Key Vault in RBAC mode, private, holding the connection string the apps mount through
- * the Secrets Store CSI driver.
+ * the Secrets Store CSI driver. The data stores are protected from deletion in prod.
  */
 export class Data extends pulumi.ComponentResource {
   readonly mongo: mongocluster.MongoCluster;
   readonly vault: keyvault.Vault;
-  readonly connectionSecretName = 'mongodb-uri';
+  readonly secrets: Record<keyof typeof SECRETS, keyvault.Secret>;
 
   constructor(name: string, args: DataArgs, opts?: pulumi.ComponentResourceOptions) {
     super('gpu-jobs:infra:Data', name, {}, opts);
@@ -33,7 +45,7 @@ export class Data extends pulumi.ComponentResource {
       {
         resourceGroupName: args.resourceGroupName,
         location: args.location,
-        mongoClusterName: `gpujobs-${c.environment}-mongo`,
+        mongoClusterName: args.mongoClusterName,
         properties: {
           administrator: { userName: c.mongo.administratorLogin, password: args.mongoAdminPassword },
           serverVersion: '7.0',
@@ -45,7 +57,7 @@ export class Data extends pulumi.ComponentResource {
         },
         tags: args.tags,
       },
-      parent,
+      { ...parent, protect: c.environment === 'prod' },
     );
     privateEndpoint(
       `${name}-mongo-pe`,
@@ -65,7 +77,7 @@ export class Data extends pulumi.ComponentResource {
       {
         resourceGroupName: args.resourceGroupName,
         location: args.location,
-        vaultName: `gpujobs-${c.environment}-kv`,
+        vaultName: args.vaultName,
         properties: {
           tenantId: args.tenantId,
           sku: { family: 'A', name: 'standard' },
@@ -78,7 +90,7 @@ export class Data extends pulumi.ComponentResource {
         },
         tags: args.tags,
       },
-      parent,
+      { ...parent, protect: c.environment === 'prod' },
     );
     privateEndpoint(
       `${name}-kv-pe`,
@@ -94,18 +106,20 @@ export class Data extends pulumi.ComponentResource {
       this,
     );
     const uri = pulumi.secret(
-      pulumi.interpolate`mongodb+srv://${c.mongo.administratorLogin}:${args.mongoAdminPassword}@${this.mongo.name}.global.mongocluster.cosmos.azure.com/?tls=true&authMechanism=SCRAM-SHA-256&retrywrites=false&maxIdleTimeMS=120000`,
+      pulumi
+        .all([args.mongoAdminPassword, this.mongo.name])
+        .apply(([password, cluster]) => mongoUri(c.mongo.administratorLogin, password, cluster)),
     );
-    new keyvault.Secret(
-      `${name}-mongo-uri`,
-      {
-        resourceGroupName: args.resourceGroupName,
-        vaultName: this.vault.name,
-        secretName: this.connectionSecretName,
-        properties: { value: uri },
-      },
-      { parent: this.vault },
-    );
+    const secret = (key: string, secretName: string, value: pulumi.Input<string>) =>
+      new keyvault.Secret(
+        `${name}-${key}`,
+        { resourceGroupName: args.resourceGroupName, vaultName: this.vault.name, secretName, properties: { value: pulumi.secret(value) } },
+        { parent: this.vault },
+      );
+    this.secrets = {
+      mongodbUri: secret('mongo-uri', SECRETS.mongodbUri, uri),
+      webhookMasterKey: secret('webhook-master-key', SECRETS.webhookMasterKey, args.webhookMasterKey),
+    };
     this.registerOutputs({ mongoCluster: this.mongo.name, vaultUri: this.vault.properties.apply((p) => p.vaultUri) });
   }
 }

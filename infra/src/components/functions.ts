@@ -10,6 +10,9 @@ export interface FunctionsArgs extends ComponentArgs {
   subnetId: pulumi.Input<string>;
   blobEndpoint: pulumi.Input<string>;
   deploymentContainer: pulumi.Input<string>;
+  appName: pulumi.Input<string>;
+  /** Application Insights: the connection string (ingestion with the scaler's identity, local auth off). */
+  appInsightsConnectionString: pulumi.Input<string>;
   /** App settings the scaler reads (adapters, namespace, lanes...). */
   settings: Record<string, pulumi.Input<string>>;
 }
@@ -17,8 +20,12 @@ export interface FunctionsArgs extends ComponentArgs {
 /**
  * The scaler's Function App on the Flex Consumption plan (FC1): Node.js runtime, VNet integration into the
  * functions subnet (so it reaches the private endpoints and the cluster), the scaler's identity for
- * everything, including the deployment package container (no storage keys anywhere), one always-ready
- * instance for the 30-second timer.
+ * everything, including the deployment package container and Key Vault references (no storage keys
+ * anywhere), one always-ready instance for the 30-second timer, Application Insights with Entra ID ingestion.
+ *
+ * Network posture: the scaler has timer and Service Bus triggers only, so its site refuses every inbound
+ * request (access restrictions default Deny); the SCM (deployment) endpoint stays reachable so the release
+ * workflow on a hosted runner can deploy, with basic (FTP/SCM) credentials disabled: deploys need Entra ID.
  */
 export class Functions extends pulumi.ComponentResource {
   readonly app: web.WebApp;
@@ -45,11 +52,12 @@ export class Functions extends pulumi.ComponentResource {
       {
         resourceGroupName: args.resourceGroupName,
         location: args.location,
-        name: `gpujobs-${args.config.environment}-scaler`,
+        name: args.appName,
         kind: 'functionapp,linux',
         serverFarmId: plan.id,
         httpsOnly: true,
-        publicNetworkAccess: 'Disabled',
+        publicNetworkAccess: 'Enabled',
+        keyVaultReferenceIdentity: identityId,
         virtualNetworkSubnetId: args.subnetId,
         identity: { type: 'UserAssigned', userAssignedIdentities: [identityId] },
         functionAppConfig: {
@@ -69,6 +77,9 @@ export class Functions extends pulumi.ComponentResource {
         },
         siteConfig: {
           minTlsVersion: '1.2',
+          ipSecurityRestrictionsDefaultAction: 'Deny',
+          scmIpSecurityRestrictionsUseMain: false,
+          scmIpSecurityRestrictionsDefaultAction: 'Allow',
           appSettings: [
             {
               name: 'AzureWebJobsStorage__accountName',
@@ -77,6 +88,8 @@ export class Functions extends pulumi.ComponentResource {
             { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' },
             { name: 'AzureWebJobsStorage__clientId', value: clientId },
             { name: 'AZURE_CLIENT_ID', value: clientId },
+            { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: args.appInsightsConnectionString },
+            { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: pulumi.interpolate`ClientId=${clientId};Authorization=AAD` },
             ...Object.entries(args.settings).map(([k, v]) => ({ name: k, value: v })),
           ],
         },
@@ -84,6 +97,16 @@ export class Functions extends pulumi.ComponentResource {
       },
       parent,
     );
+    for (const [key, Policy] of [
+      ['scm', web.WebAppScmAllowed],
+      ['ftp', web.WebAppFtpAllowed],
+    ] as const) {
+      new Policy(
+        `${name}-no-basic-auth-${key}`,
+        { resourceGroupName: args.resourceGroupName, name: this.app.name, allow: false },
+        { parent: this.app },
+      );
+    }
     this.registerOutputs({ functionAppName: this.app.name });
   }
 }

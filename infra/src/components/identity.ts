@@ -4,7 +4,23 @@ import * as pulumi from '@pulumi/pulumi';
 import { ROLES, type StackConfig } from '../config';
 import type { ComponentArgs } from './component-args';
 
-export type AppName = 'gateway' | 'worker' | 'scaler';
+/** The principals the platform runs as: its three apps, and KEDA reading the lane queues. */
+export const APPS = ['gateway', 'worker', 'scaler', 'keda'] as const;
+export type AppName = (typeof APPS)[number];
+
+/** The Kubernetes service account each identity is federated with (workload identity); the scaler runs in Functions. */
+export function federatedSubject(app: AppName, namespace: string): string | undefined {
+  switch (app) {
+    case 'gateway':
+    case 'worker':
+      return `system:serviceaccount:${namespace}:${app}`;
+    case 'keda':
+      // the AKS KEDA add-on's operator reads the queues for every ScaledObject's TriggerAuthentication
+      return 'system:serviceaccount:kube-system:keda-operator';
+    case 'scaler':
+      return undefined;
+  }
+}
 
 /** One role an identity holds on one scope, with why (documented in README and asserted in tests). */
 export interface Grant {
@@ -25,9 +41,10 @@ export interface IdentityArgs extends ComponentArgs {
 }
 
 /**
- * A user-assigned managed identity per app, federated with its Kubernetes service account (workload
- * identity: `system:serviceaccount:<namespace>:<app>`), holding exactly the role assignments listed. The
- * scaler's only cluster permission is a custom role to read Deployments and read/patch KEDA ScaledObjects.
+ * A user-assigned managed identity per app, federated with exactly its Kubernetes service account (workload
+ * identity), holding exactly the role assignments listed. KEDA has its own identity, federated with the add-on's
+ * `kube-system:keda-operator`. The scaler's cluster permission is a custom role to read Deployments and
+ * read/patch KEDA ScaledObjects.
  */
 export class Identity extends pulumi.ComponentResource {
   readonly identities: Record<AppName, managedidentity.UserAssignedIdentity>;
@@ -60,9 +77,8 @@ export class Identity extends pulumi.ComponentResource {
       },
       parent,
     );
-    const apps: AppName[] = ['gateway', 'worker', 'scaler'];
     this.identities = Object.fromEntries(
-      apps.map((app) => {
+      APPS.map((app) => {
         const id = new managedidentity.UserAssignedIdentity(
           `${name}-${app}`,
           {
@@ -73,18 +89,21 @@ export class Identity extends pulumi.ComponentResource {
           },
           parent,
         );
-        new managedidentity.FederatedIdentityCredential(
-          `${name}-${app}-federation`,
-          {
-            resourceGroupName: args.resourceGroupName,
-            resourceName: id.name,
-            federatedIdentityCredentialResourceName: `${app}-service-account`,
-            issuer: args.oidcIssuerUrl,
-            subject: `system:serviceaccount:${ns}:${app}`,
-            audiences: ['api://AzureADTokenExchange'],
-          },
-          { parent: id },
-        );
+        const subject = federatedSubject(app, ns);
+        if (subject) {
+          new managedidentity.FederatedIdentityCredential(
+            `${name}-${app}-federation`,
+            {
+              resourceGroupName: args.resourceGroupName,
+              resourceName: id.name,
+              federatedIdentityCredentialResourceName: `${app}-service-account`,
+              issuer: args.oidcIssuerUrl,
+              subject,
+              audiences: ['api://AzureADTokenExchange'],
+            },
+            { parent: id },
+          );
+        }
         args.grants[app].forEach((grant) => {
           const roleDefinitionId =
             grant.role === 'scaledObjectEditor'
@@ -106,6 +125,6 @@ export class Identity extends pulumi.ComponentResource {
         return [app, id];
       }),
     ) as Record<AppName, managedidentity.UserAssignedIdentity>;
-    this.registerOutputs(Object.fromEntries(apps.map((a) => [`${a}ClientId`, this.identities[a].clientId])));
+    this.registerOutputs(Object.fromEntries(APPS.map((a) => [`${a}ClientId`, this.identities[a].clientId])));
   }
 }

@@ -7,6 +7,9 @@ import type { ComponentArgs } from './component-args';
 export interface MessagingArgs extends ComponentArgs {
   config: StackConfig;
   network: Network;
+  namespaceName: pulumi.Input<string>;
+  /** The lanes of the model registry: a queue each. */
+  lanes: readonly string[];
 }
 
 /**
@@ -28,7 +31,7 @@ export class Messaging extends pulumi.ComponentResource {
       {
         resourceGroupName: args.resourceGroupName,
         location: args.location,
-        namespaceName: `gpujobs-${c.environment}-sb`,
+        namespaceName: args.namespaceName,
         sku: { name: c.serviceBusSku, tier: c.serviceBusSku, ...(premium ? { capacity: 1 } : {}) },
         disableLocalAuth: true,
         minimumTlsVersion: '1.2',
@@ -36,10 +39,10 @@ export class Messaging extends pulumi.ComponentResource {
         publicNetworkAccess: premium ? 'Disabled' : 'Enabled',
         tags: args.tags,
       },
-      parent,
+      { ...parent, protect: c.environment === 'prod' },
     );
     this.queues = Object.fromEntries(
-      c.lanes.map((lane) => [
+      args.lanes.map((lane) => [
         lane,
         new servicebus.Queue(
           `${name}-q-${lane}`,
@@ -74,6 +77,6 @@ export class Messaging extends pulumi.ComponentResource {
         this,
       );
     }
-    this.registerOutputs({ namespace: this.namespace.name, queues: c.lanes });
+    this.registerOutputs({ namespace: this.namespace.name, queues: [...args.lanes] });
   }
 }

@@ -11,7 +11,6 @@ export interface NetworkArgs extends ComponentArgs {
 export const PRIVATE_DNS_ZONES = {
   serviceBus: 'privatelink.servicebus.windows.net',
   blob: 'privatelink.blob.core.windows.net',
-  file: 'privatelink.file.core.windows.net',
   keyVault: 'privatelink.vaultcore.azure.net',
   mongo: 'privatelink.mongocluster.cosmos.azure.com',
   acr: 'privatelink.azurecr.io',
@@ -21,13 +20,17 @@ export type DnsZoneName = keyof typeof PRIVATE_DNS_ZONES;
 /**
  * The VNet with a subnet each for the AKS nodes, the private endpoints and the Functions app (delegated to
  * Microsoft.App/environments for Flex Consumption VNet integration), an NSG per subnet, and the private
- * DNS zones linked to the VNet.
+ * DNS zones linked to the VNet. The nodes' NSG lets HTTP(S) from the internet reach the ingress controller's
+ * load balancer (the application routing add-on's NGINX); everything else inbound keeps Azure's defaults
+ * (VNet and load balancer probes only).
  */
 export class Network extends pulumi.ComponentResource {
   readonly vnet: network.VirtualNetwork;
   readonly nodesSubnetId: pulumi.Output<string>;
   readonly endpointsSubnetId: pulumi.Output<string>;
   readonly functionsSubnetId: pulumi.Output<string>;
+  /** The private endpoints' subnet: the only private range pods may reach (deploy/ network policies). */
+  readonly endpointsCidr: string;
   readonly dnsZones: Record<DnsZoneName, privatedns.PrivateZone>;
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -40,7 +43,21 @@ export class Network extends pulumi.ComponentResource {
         { resourceGroupName: args.resourceGroupName, location: args.location, securityRules: rules, tags: args.tags },
         parent,
       );
-    const nodesNsg = nsg('nodes');
+    const nodesNsg = nsg('nodes', [
+      {
+        name: 'allow-https-to-ingress',
+        priority: 100,
+        direction: 'Inbound',
+        access: 'Allow',
+        protocol: 'Tcp',
+        sourceAddressPrefix: 'Internet',
+        sourcePortRange: '*',
+        destinationAddressPrefix: '*',
+        // 80 only answers with a redirect to 443 (NGINX's default with a TLS host)
+        destinationPortRanges: ['80', '443'],
+      },
+    ]);
+    this.endpointsCidr = `${base}.16.0/24`;
     const endpointsNsg = nsg('endpoints', [
       // only the VNet reaches the private endpoints
       {
@@ -77,7 +94,7 @@ export class Network extends pulumi.ComponentResource {
           { name: 'nodes', addressPrefix: `${base}.0.0/20`, networkSecurityGroup: { id: nodesNsg.id } },
           {
             name: 'endpoints',
-            addressPrefix: `${base}.16.0/24`,
+            addressPrefix: this.endpointsCidr,
             networkSecurityGroup: { id: endpointsNsg.id },
             privateEndpointNetworkPolicies: 'Enabled',
           },

@@ -1,3 +1,4 @@
+import * as applicationinsights from '@pulumi/azure-native/applicationinsights';
 import * as authorization from '@pulumi/azure-native/authorization';
 import * as consumption from '@pulumi/azure-native/consumption';
 import * as dashboard from '@pulumi/azure-native/dashboard';
@@ -8,21 +9,26 @@ import { ROLES, type StackConfig } from '../config';
 import type { ComponentArgs } from './component-args';
 
 export interface ObservabilityArgs extends ComponentArgs {
-  resourceGroupId: pulumi.Input<string>;
   subscriptionId: pulumi.Input<string>;
   config: StackConfig;
+  grafanaName: pulumi.Input<string>;
+  /** The resource groups whose costs the budget covers: the platform's and the cluster's node group (the GPU VMs). */
+  budgetResourceGroups: pulumi.Input<string>[];
 }
 
 /**
- * Log Analytics for logs, an Azure Monitor workspace for managed Prometheus (the cluster's metrics add-on
- * writes there), Azure Managed Grafana wired to it (with the Monitoring Data Reader role), and a monthly
- * budget on the resource group with alerts at 80 % actual and 100 % forecast.
+ * Log Analytics for logs (Container insights, the cluster's diagnostics, the scaler's Application Insights),
+ * an Azure Monitor workspace for managed Prometheus (the cluster's metrics add-on writes there), Azure Managed
+ * Grafana wired to it (with the Monitoring Data Reader role), and a monthly budget over the platform's resource
+ * group and the cluster's node resource group (where the GPU VM scale sets are billed), with alerts at 80 %
+ * actual and 100 % forecast.
  */
 export class Observability extends pulumi.ComponentResource {
   readonly logs: operationalinsights.Workspace;
   readonly prometheus: insights.AzureMonitorWorkspace;
   readonly grafana: dashboard.Grafana;
   readonly prometheusRule: insights.DataCollectionRule;
+  readonly appInsights: applicationinsights.Component;
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super('gpu-jobs:infra:Observability', name, {}, opts);
@@ -80,7 +86,7 @@ export class Observability extends pulumi.ComponentResource {
       {
         resourceGroupName: args.resourceGroupName,
         location: args.location,
-        workspaceName: `gpujobs-${c.environment}-grafana`,
+        workspaceName: args.grafanaName,
         sku: { name: 'Standard' },
         identity: { type: 'SystemAssigned' },
         properties: {
@@ -101,11 +107,26 @@ export class Observability extends pulumi.ComponentResource {
       },
       parent,
     );
+    this.appInsights = new applicationinsights.Component(
+      `${name}-appinsights`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        kind: 'web',
+        applicationType: 'web',
+        workspaceResourceId: this.logs.id,
+        // ingestion only with Entra ID (the scaler's identity holds Monitoring Metrics Publisher)
+        disableLocalAuth: true,
+        tags: args.tags,
+      },
+      parent,
+    );
     const start = `${new Date().toISOString().slice(0, 7)}-01T00:00:00Z`;
     new consumption.Budget(
       `${name}-budget`,
       {
-        scope: args.resourceGroupId,
+        scope: pulumi.interpolate`/subscriptions/${args.subscriptionId}`,
+        filter: { dimensions: { name: 'ResourceGroupName', operator: 'In', values: args.budgetResourceGroups } },
         budgetName: `gpujobs-${c.environment}-monthly`,
         amount: c.budgetAmount,
         category: 'Cost',

