@@ -43,6 +43,8 @@ export default [
             { sourceTag: 'scope:task-store-adapter', onlyDependOnLibsWithTags: ['scope:task-store', 'scope:shared'] },
             { sourceTag: 'scope:blob-store-adapter', onlyDependOnLibsWithTags: ['scope:blob-store', 'scope:shared'] },
             { sourceTag: 'scope:orchestrator-adapter', onlyDependOnLibsWithTags: ['scope:orchestrator', 'scope:shared'] },
+            // what deploy/ holds and how a release fills it: for the release tool, infra's and deploy's tests
+            { sourceTag: 'scope:deployment', onlyDependOnLibsWithTags: ['scope:shared'] },
             // the platform lib is the one place that wires adapters to ports for the apps
             {
               sourceTag: 'scope:platform',

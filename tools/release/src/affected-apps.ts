@@ -5,21 +5,13 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { RELEASE_IMAGES } from '@gpu-jobs/deployment';
 
 export interface ImageBuild {
   app: string;
   image: string;
   dockerfile: string;
 }
-
-/** The apps that ship as container images, and their images. The scaler ships as a Functions package. */
-export const DEPLOYABLE_IMAGES: Readonly<Record<string, readonly ImageBuild[]>> = {
-  gateway: [{ app: 'gateway', image: 'gateway', dockerfile: 'apps/gateway/Dockerfile' }],
-  worker: [
-    { app: 'worker', image: 'worker', dockerfile: 'apps/worker/Dockerfile' },
-    { app: 'worker', image: 'worker-cuda', dockerfile: 'apps/worker/Dockerfile.cuda' },
-  ],
-};
 
 /** Apps that ship as an Azure Functions package rather than an image. */
 export const FUNCTIONS_APPS = ['scaler'] as const;
@@ -31,9 +23,11 @@ export function functionsFor(affectedProjects: readonly string[]): string[] {
 
 /** The images to build for a set of affected Nx projects. */
 export function imagesFor(affectedProjects: readonly string[]): ImageBuild[] {
-  return Object.keys(DEPLOYABLE_IMAGES)
-    .filter((app) => affectedProjects.includes(app))
-    .flatMap((app) => DEPLOYABLE_IMAGES[app] ?? []);
+  return RELEASE_IMAGES.filter((img) => affectedProjects.includes(img.app)).map(({ app, image, dockerfile }) => ({
+    app,
+    image,
+    dockerfile,
+  }));
 }
 
 /** Nx's affected projects between two commits (or for a list of changed files). */

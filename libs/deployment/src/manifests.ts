@@ -1,21 +1,27 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1';
-import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
-import { Deployment } from 'kubernetes-models/apps/v1';
+import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { DaemonSet, Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { NetworkPolicy, Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { PriorityClass } from 'kubernetes-models/scheduling.k8s.io/v1';
-import { ConfigMap, LimitRange, Namespace, PersistentVolumeClaim, ResourceQuota, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { ConfigMap, LimitRange, Namespace, ResourceQuota, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { renderReleaseComponent, type StackValues } from './release-component';
 
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; [k: string]: unknown }; [k: string]: unknown };
 
-/** The schema models of every kind the manifests use: Kubernetes' own, KEDA's and the Prometheus operator's. */
+/**
+ * The schema models of every kind the manifests use: Kubernetes' own, KEDA's, and the Prometheus operator's
+ * PodMonitor, whose schema managed Prometheus' azmonitoring.coreos.com/v1 PodMonitor shares.
+ */
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'apps/v1/Deployment': Deployment,
+  'apps/v1/DaemonSet': DaemonSet,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'networking.k8s.io/v1/Ingress': Ingress,
@@ -24,13 +30,12 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'v1/ConfigMap': ConfigMap,
   'v1/LimitRange': LimitRange,
   'v1/Namespace': Namespace,
-  'v1/PersistentVolumeClaim': PersistentVolumeClaim,
   'v1/ResourceQuota': ResourceQuota,
   'v1/Service': Service,
   'v1/ServiceAccount': ServiceAccount,
   'keda.sh/v1alpha1/ScaledObject': ScaledObject,
   'keda.sh/v1alpha1/TriggerAuthentication': TriggerAuthentication,
-  'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
+  'monitoring.coreos.com/v1/PodMonitor': PodMonitor,
 };
 
 /** Validates one object against its kind's schema; throws naming the object and the failing field. */
@@ -44,10 +49,11 @@ export function validateObject(obj: K8sObject): void {
     }
     return;
   }
-  const Model = MODELS[key];
+  const azmonitoring = key === 'azmonitoring.coreos.com/v1/PodMonitor';
+  const Model = MODELS[azmonitoring ? 'monitoring.coreos.com/v1/PodMonitor' : key];
   if (!Model) throw new Error(`${obj.metadata?.name}: no schema for ${key}`);
   try {
-    new Model(obj as never).validate();
+    new Model((azmonitoring ? { ...obj, apiVersion: 'monitoring.coreos.com/v1' } : obj) as never).validate();
   } catch (err) {
     throw new Error(`${key} ${obj.metadata?.name}: ${(err as Error).message}`);
   }
@@ -87,6 +93,27 @@ export function render(dir: string): Render {
       .map((d) => d.toJSON() as K8sObject)
       .filter(Boolean),
   };
+}
+
+/**
+ * Renders an environment's overlay as a release would: a copy of deploy/ with the release component written
+ * from the stack's values and the images' digests.
+ */
+export function renderRelease(deployRoot: string, env: string, values: StackValues, digests: Record<string, string>): Render {
+  const copy = mkdtempSync(join(tmpdir(), `deploy-${env}-`));
+  try {
+    cpSync(deployRoot, copy, { recursive: true });
+    writeFileSync(join(copy, 'release/kustomization.yaml'), renderReleaseComponent(values, digests));
+    return render(join(copy, 'overlays', env));
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+}
+
+/** The pod template of a workload (Deployment or DaemonSet). */
+export function podSpec(obj: K8sObject): Record<string, any> {
+  // eslint-disable-line @typescript-eslint/no-explicit-any
+  return (obj['spec'] as { template: { spec: Record<string, unknown> } }).template.spec;
 }
 
 interface Container {
