@@ -74,7 +74,7 @@ describe('multi-tenant issuer ({tenantid}, as Entra ID common)', () => {
   const entra = 'https://login.microsoftonline.com/{tenantid}/v2.0';
   const tidA = '72f988bf-86f1-41af-91ab-2d7cd011db47';
   const tidB = '0b9c1f2e-1111-4a5b-9c3d-123456789abc';
-  async function sign(privateKey: CryptoKey, kid: string, claims: Record<string, unknown>, iss: string) {
+  async function sign(privateKey: Parameters<SignJWT['sign']>[0], kid: string, claims: Record<string, unknown>, iss: string) {
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'ES256', kid })
       .setIssuer(iss)

@@ -111,8 +111,8 @@ export function renderRelease(deployRoot: string, env: string, values: StackValu
 }
 
 /** The pod template of a workload (Deployment or DaemonSet). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function podSpec(obj: K8sObject): Record<string, any> {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
   return (obj['spec'] as { template: { spec: Record<string, unknown> } }).template.spec;
 }
 

