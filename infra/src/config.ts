@@ -33,12 +33,13 @@ export interface StackConfig {
   /** Kubernetes namespace and service accounts the workload identities are federated with. */
   namespace: string;
   /**
-   * The public API's tokens: Entra ID app registration of the API (its application id URI or client id is the
-   * audience), the directory that issues them (default: the deployer's), `multiTenant` for the `{tenantid}`
-   * issuer of a multi-tenant app, and the claim naming the platform tenant (azp: the calling application).
+   * The public API's tokens (Entra ID v2.0): `audience` is the application (client) id of the API's app
+   * registration, which v2.0 access tokens carry as `aud`; the directory that issues them (default: the
+   * deployer's); `multiTenant` for the `{tenantid}` issuer of a multi-tenant app; the claim naming the
+   * platform tenant (azp: the calling application). Set per stack (docs/operations.md); no default.
    */
   auth: { audience: string; directoryId?: string; multiTenant: boolean; allowedDirectories: string[]; tenantClaim: string };
-  /** The API's host name and the name of its TLS certificate in the stack's Key Vault (imported by the operator). */
+  /** The API's host name (set per stack; no default) and its TLS certificate's name in the stack's Key Vault. */
   ingress: { host: string; certificateName: string };
   /** Appended to globally unique names; default: derived from the subscription and environment. */
   nameSuffix?: string;
@@ -63,10 +64,10 @@ export const DEFAULTS: StackConfig = {
   mongo: { tier: 'M30', storageGb: 128, highAvailability: false, administratorLogin: 'gpujobsadmin' },
   retentionDays: 7,
   budgetAmount: 500,
-  budgetContactEmails: ['platform-team@example.com'],
+  budgetContactEmails: [],
   namespace: 'gpu-jobs',
-  auth: { audience: 'api://gpu-jobs-dev', multiTenant: false, allowedDirectories: [], tenantClaim: 'azp' },
-  ingress: { host: 'api.dev.gpu-jobs.example.com', certificateName: 'gateway-tls' },
+  auth: { audience: '', multiTenant: false, allowedDirectories: [], tenantClaim: 'azp' },
+  ingress: { host: '', certificateName: 'gateway-tls' },
   scaling: { 'small-gpu': { minWorkers: 0, maxWorkers: 2 } },
 };
 
@@ -107,6 +108,21 @@ export function validateStackConfig(c: StackConfig, lanes: readonly string[] = r
   for (const pool of [c.gpuPool, ...(c.spotPool.enabled ? [c.spotPool] : [])])
     if (GPUS_PER_VM[pool.vmSize] === undefined) fail(`${pool.vmSize}: GPUs per VM unknown (add it to GPUS_PER_VM)`);
   if (!/^\d+\.\d+$/.test(c.kubernetesVersion)) fail('kubernetesVersion is a minor version such as 1.35');
+  const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  if (!guid.test(c.auth.audience))
+    fail(
+      "auth.audience must be the API app registration's application (client) id: pulumi config set --path gpu-jobs:auth.audience <appId>",
+    );
+  if (c.auth.directoryId !== undefined && !guid.test(c.auth.directoryId)) fail('auth.directoryId must be a directory (tenant) id');
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(c.ingress.host) || /(^|\.)example\./.test(c.ingress.host))
+    fail("ingress.host must be the API's DNS name in a domain you control: pulumi config set --path gpu-jobs:ingress.host api.<domain>");
+  if (
+    c.budgetContactEmails.length === 0 ||
+    c.budgetContactEmails.some((e) => !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(e) || /@example\./.test(e))
+  )
+    fail(
+      "budgetContactEmails: the addresses that receive budget and alert notifications (pulumi config set --path 'gpu-jobs:budgetContactEmails[0]' ...)",
+    );
   if (c.auth.multiTenant && c.auth.tenantClaim === 'tid' && c.auth.allowedDirectories.length === 0)
     fail('auth: a multi-tenant issuer needs allowedDirectories (or a tenant claim other than tid)');
 }

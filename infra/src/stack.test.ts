@@ -330,7 +330,11 @@ describe.each(STACKS)('stack %s', (stack) => {
 
 describe('stack configuration', () => {
   it('every difference between dev and prod configuration is a key set in a stack file', () => {
-    const setIn = new Set([...Object.keys(stackFile('dev')), ...Object.keys(stackFile('prod'))].map((k) => k.replace('gpu-jobs:', '')));
+    // auth, ingress and budgetContactEmails are the operator's own (set with pulumi config, as the mocks do)
+    const operators = ['auth', 'ingress', 'budgetContactEmails'];
+    const setIn = new Set(
+      [...Object.keys(stackFile('dev')), ...Object.keys(stackFile('prod')), ...operators].map((k) => k.replace('gpu-jobs:', '')),
+    );
     const differing = (Object.keys(DEFAULTS) as (keyof StackConfig)[]).filter(
       (k) => JSON.stringify(runs.dev.config[k]) !== JSON.stringify(runs.prod.config[k]),
     );
@@ -359,6 +363,13 @@ describe('stack configuration', () => {
       /minWorkers <= maxWorkers/,
     );
     expect(() => validateStackConfig({ ...c, gpuPool: { ...c.gpuPool, vmSize: 'Standard_NC6s_v3' } })).toThrow(/GPUs per VM unknown/);
+    // what only the operator can set has no default, and no stand-in gets through
+    expect(() => validateStackConfig({ ...c, auth: { ...c.auth, audience: 'api://gpu-jobs' } })).toThrow(
+      /auth.audience must be the API app registration/,
+    );
+    expect(() => validateStackConfig({ ...c, ingress: { ...c.ingress, host: 'api.gpu-jobs.example.com' } })).toThrow(/ingress.host/);
+    expect(() => validateStackConfig({ ...c, ingress: { ...c.ingress, host: '' } })).toThrow(/ingress.host/);
+    expect(() => validateStackConfig({ ...c, budgetContactEmails: ['platform-team@example.com'] })).toThrow(/budgetContactEmails/);
   });
 
   it("the GPU quota is the pools' capacity", () => {

@@ -106,6 +106,10 @@ export async function runPlatform(stack: StackName): Promise<PlatformRun> {
     'gpu-jobs:mongoAdminPassword': 'not/a:real@password',
     'gpu-jobs:webhookMasterKey': 'not-a-real-webhook-master-key-0123456789abcdef',
   };
+  // what each operator sets for their stack (docs/operations.md, "First deploy")
+  config['gpu-jobs:auth'] = JSON.stringify({ audience: guid(`api-app-${stack}`) });
+  config['gpu-jobs:ingress'] = JSON.stringify({ host: `api-${stack}.gpujobs.contoso.com` });
+  config['gpu-jobs:budgetContactEmails'] = JSON.stringify(['platform-team@contoso.com']);
   for (const [k, v] of Object.entries(stackFile(stack))) config[k] = typeof v === 'string' ? v : JSON.stringify(v);
   pulumi.runtime.setAllConfig(config, ['gpu-jobs:mongoAdminPassword', 'gpu-jobs:webhookMasterKey']);
   await pulumi.runtime.setMocks(

@@ -40,7 +40,7 @@ export function valueProblems(v: Partial<StackValues>, digests: Record<string, s
   const text = (k: keyof StackValues, pattern?: RegExp) => {
     const x = v[k];
     if (typeof x !== 'string' || x.length === 0) out.push(`${k} is missing`);
-    else if (/set-by-|placeholder|example\.invalid/.test(x)) out.push(`${k} is a placeholder (${x})`);
+    else if (/set-by-|placeholder|(^|[./@])example\./.test(x)) out.push(`${k} is a placeholder (${x})`);
     else if (pattern && !pattern.test(x)) out.push(`${k} is malformed (${x})`);
   };
   for (const k of ['gatewayClientId', 'workerClientId', 'kedaClientId', 'azureTenantId'] as const) text(k, GUID);
