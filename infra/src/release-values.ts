@@ -1,43 +1,9 @@
 import * as pulumi from '@pulumi/pulumi';
+import type { StackValues } from '@gpu-jobs/deployment';
 import type { StackConfig } from './config';
 
-/**
- * What the release pipeline needs from a stack to deploy it: `pulumi stack output releaseValues --json`
- * gives this object, and `npm run -s release-values` turns it into deploy/release/kustomization.yaml
- * (the apps' settings, identities, host names, quotas and images of one environment). Keys are stable: the
- * deployment-contract tests hold deploy/ against them.
- */
-export interface ReleaseValues {
-  environment: string;
-  namespace: string;
-  lanes: string[];
-  /** lane -> the scaler's bounds, which the lane's ScaledObject also carries */
-  scaling: Record<string, { minWorkers: number; maxWorkers: number }>;
-  azureTenantId: string;
-  acrLoginServer: string;
-  acrName: string;
-  gatewayClientId: string;
-  workerClientId: string;
-  kedaClientId: string;
-  keyVaultName: string;
-  serviceBusNamespace: string;
-  serviceBusNamespaceName: string;
-  storageAccountUrl: string;
-  authIssuer: string;
-  authAudience: string;
-  authJwksUrl: string;
-  authTenantClaim: string;
-  authAllowedIssuerTenants: string;
-  ingressHost: string;
-  publicUrl: string;
-  tlsCertificateUri: string;
-  gpuQuota: number;
-  endpointsCidr: string;
-  resourceGroupName: string;
-  clusterName: string;
-  functionAppName: string;
-  grafanaName: string;
-}
+/** What the release pipeline needs from a stack: `pulumi stack output releaseValues --json` (deploy/release). */
+export type ReleaseValues = StackValues;
 
 export interface ReleaseValuesArgs {
   config: StackConfig;
@@ -85,37 +51,24 @@ export function releaseValues(a: ReleaseValuesArgs): pulumi.Output<ReleaseValues
       fn: a.functionAppName,
       grafana: a.grafanaName,
     })
-    .apply((v): ReleaseValues => {
-      // Input<string> unwraps to string | undefined; an unknown value becomes '' and fails the GUID and name checks
-      const [tenantId, acrLoginServer, acrName, gateway, worker, keda, vault, sb, blob, rg, cluster, fn, grafana] = [
-        v.tenantId,
-        v.acrLoginServer,
-        v.acrName,
-        v.gateway,
-        v.worker,
-        v.keda,
-        v.vault,
-        v.sb,
-        v.blob,
-        v.rg,
-        v.cluster,
-        v.fn,
-        v.grafana,
-      ].map((x) => x ?? '') as string[] as [
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-      ];
+    .apply((u): ReleaseValues => {
+      // Input<string> unwraps to string | undefined; an unknown value becomes '' and the release refuses it
+      type Key =
+        | 'tenantId'
+        | 'acrLoginServer'
+        | 'acrName'
+        | 'gateway'
+        | 'worker'
+        | 'keda'
+        | 'vault'
+        | 'sb'
+        | 'blob'
+        | 'rg'
+        | 'cluster'
+        | 'fn'
+        | 'grafana';
+      const v = Object.fromEntries(Object.entries(u).map(([k, x]) => [k, x ?? ''])) as Record<Key, string>;
+      const { tenantId, acrLoginServer, acrName, gateway, worker, keda, vault, sb, blob, rg, cluster, fn, grafana } = v;
       const auth = entraAuth(c.auth, tenantId);
       return {
         environment: c.environment,

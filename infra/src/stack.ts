@@ -229,6 +229,7 @@ export function createPlatform(config: StackConfig, secrets: PlatformSecrets, co
         ServiceBus__clientId: identity.identities.scaler.clientId,
         MONGODB_URI: pulumi.interpolate`@Microsoft.KeyVault(VaultName=${data.vault.name};SecretName=${data.secrets.mongodbUri.name})`,
         AZURE_STORAGE_ACCOUNT_URL: storage.blobEndpoint,
+        AZURE_STORAGE_CREATE_CONTAINERS: 'false',
         SCALER_ORCHESTRATOR: 'kubernetes',
         K8S_NAMESPACE: config.namespace,
         SCALER_LANES: gpuLanes.join(','),

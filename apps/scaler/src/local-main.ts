@@ -79,7 +79,11 @@ async function main(config: ScalerConfig): Promise<void> {
   const status = createServer((req, res) => {
     void (async () => {
       const lanes = await Promise.all(
-        scaler.lanes.map(async (lane) => ({ ...(await orchestrator.read(lane)), pids: pools.get(lane)?.pids() })),
+        scaler.lanes.map(async (lane) => ({
+          ...(await orchestrator.read(lane)),
+          pids: pools.get(lane)?.pids(),
+          exited: pools.get(lane)?.exits(),
+        })),
       );
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ lanes: lanes.map(({ state: _s, ...rest }) => rest) }));

@@ -28,6 +28,11 @@ const values: StackValues = {
   tlsCertificateUri: 'https://gj-stg-kv-0a1b2c.vault.azure.net/certificates/gateway-tls',
   gpuQuota: 4,
   endpointsCidr: '10.40.16.0/24',
+  acrName: 'gjstgacr0a1b2c',
+  resourceGroupName: 'gpu-jobs-staging',
+  clusterName: 'cluster-aks',
+  functionAppName: 'gj-stg-scaler-0a1b2c',
+  grafanaName: 'gj-stg-graf-0a1b2c',
 };
 const digests = Object.fromEntries(RELEASE_IMAGES.map((i) => [i.image, `sha256:${'ab'.repeat(32)}`]));
 

@@ -4,7 +4,10 @@
 import { stringify } from 'yaml';
 import { RELEASE_IMAGES } from './release-images';
 
-/** What the release reads from a stack's `releaseValues` output (infra/src/release-values.ts). */
+/**
+ * A stack's `releaseValues` output (infra/src/release-values.ts makes it): what the release needs to deploy the
+ * environment. Keys are stable; the deployment-contract tests hold deploy/ against them.
+ */
 export interface StackValues {
   environment: string;
   namespace: string;
@@ -12,6 +15,7 @@ export interface StackValues {
   scaling: Record<string, { minWorkers: number; maxWorkers: number }>;
   azureTenantId: string;
   acrLoginServer: string;
+  acrName: string;
   gatewayClientId: string;
   workerClientId: string;
   kedaClientId: string;
@@ -29,6 +33,10 @@ export interface StackValues {
   tlsCertificateUri: string;
   gpuQuota: number;
   endpointsCidr: string;
+  resourceGroupName: string;
+  clusterName: string;
+  functionAppName: string;
+  grafanaName: string;
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

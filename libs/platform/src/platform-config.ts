@@ -34,6 +34,7 @@ export const PlatformConfig = Type.Object({
   SERVICEBUS_MANAGE_QUEUES: Type.Boolean({
     default: false,
     description: 'create missing lane queues (needs Data Owner); off when infra/ provisions them',
+    'x-cloud': { value: false },
   }),
   MONGODB_URI: Type.Optional(
     Type.String({ minLength: 1, description: 'mongodb:// or mongodb+srv:// (a replica set: transactions need one)', 'x-cloud': 'set' }),
@@ -45,6 +46,11 @@ export const PlatformConfig = Type.Object({
     Type.String({ minLength: 1, description: 'https://<account>.blob.core.windows.net, with DefaultAzureCredential', 'x-cloud': 'set' }),
   ),
   AZURE_STORAGE_CONNECTION_STRING: Type.Optional(Type.String({ minLength: 1, description: 'instead of the account URL (Azurite)' })),
+  AZURE_STORAGE_CREATE_CONTAINERS: Type.Boolean({
+    default: true,
+    description: 'create the containers at start-up (Azurite, a fresh account); off where infra/ provisions them and roles are container-scoped',
+    'x-cloud': { value: false },
+  }),
   AZURE_STORAGE_INPUTS_CONTAINER: Type.String({ minLength: 3, default: 'inputs' }),
   AZURE_STORAGE_RESULTS_CONTAINER: Type.String({ minLength: 3, default: 'results' }),
   MODEL_REGISTRY: Type.String({ minLength: 1, default: 'config/models.json' }),

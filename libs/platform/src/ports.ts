@@ -55,6 +55,7 @@ async function openBlobs(config: PortsConfig, dataDir: string): Promise<BlobStor
     return AzureBlobStore.open({
       connection,
       containers: { inputs: config.AZURE_STORAGE_INPUTS_CONTAINER, results: config.AZURE_STORAGE_RESULTS_CONTAINER },
+      createContainers: config.AZURE_STORAGE_CREATE_CONTAINERS,
     });
   }
   // blobs follow the same durability choice as the SQLite files: fsync only when FULL

@@ -22,7 +22,12 @@ const ignore = readFileSync(join(root, '.dockerignore'), 'utf8')
 function matchesGlob(path: string, pattern: string): boolean {
   const source = pattern
     .split('**')
-    .map((part) => part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]'))
+    .map((part) =>
+      part
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]'),
+    )
     .join('.*');
   return new RegExp(`^${source}$`).test(path);
 }

@@ -73,7 +73,7 @@ describe('GitHub Actions workflows', () => {
   it('ci.yml runs the affected targets between the PR base and head, manifests, actionlint and secret scanning', () => {
     const runs =
       load('ci.yml')
-        .jobs['affected']?.steps.map((s) => s.run ?? '')
+        .jobs['affected']?.steps?.map((s) => s.run ?? '')
         .join('\n') ?? '';
     expect(runs).toContain('npx nx affected -t lint test build typecheck --base="$NX_BASE" --head="$NX_HEAD"');
     expect(runs).toContain('npx nx test deploy');

@@ -34,6 +34,13 @@ interface Worker {
   exited: Promise<void>;
 }
 
+/** How a worker process ended. */
+export interface WorkerExit {
+  pid: number;
+  code: number | null;
+  signal: string | null;
+}
+
 /**
  * The local orchestrator: a pool of real worker processes on this machine. It plays KEDA (tier 1: workers
  * follow the lane's waiting jobs, within [floor, max]) and takes the floor from the scaler (tiers 2 and 3)
@@ -43,6 +50,8 @@ interface Worker {
  */
 export class LocalWorkerPool implements Orchestrator {
   private readonly workers = new Map<number, Worker>();
+  /** The last workers that ended, newest last (a bounded list, for status). */
+  private readonly ended: WorkerExit[] = [];
   private nextId = 1;
   private floor: number;
   private state: string | undefined;
@@ -169,7 +178,13 @@ export class LocalWorkerPool implements Orchestrator {
       child,
       ready: false,
       draining: false,
-      exited: new Promise((resolve) => child.once('exit', () => resolve())),
+      exited: new Promise((resolve) =>
+        child.once('exit', (code, signal) => {
+          this.ended.push({ pid: child.pid ?? -1, code, signal });
+          if (this.ended.length > 20) this.ended.shift();
+          resolve();
+        }),
+      ),
     };
     this.workers.set(id, worker);
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
@@ -184,9 +199,14 @@ export class LocalWorkerPool implements Orchestrator {
     });
     void worker.exited.then(() => {
       this.workers.delete(id);
-      this.options.onEvent?.({ msg: 'worker exited', workerPid: child.pid, workers: this.live().length });
+      this.options.onEvent?.({ msg: 'worker exited', workerPid: child.pid, exitCode: child.exitCode, workers: this.live().length });
     });
     this.options.onEvent?.({ msg: 'worker started', workerPid: child.pid, workers: this.live().length });
+  }
+
+  /** How the last workers ended (for status: a drained worker exits 0). */
+  exits(): WorkerExit[] {
+    return [...this.ended];
   }
 
   /** Pids of the pool's processes (for tests and status). */
