@@ -9,6 +9,7 @@ import { deriveTenantSecret } from '@gpu-jobs/webhooks';
 import { loadModelRegistry, type ModelIndex } from '@gpu-jobs/runners';
 import { PlatformMetrics } from '@gpu-jobs/telemetry';
 import { makeTempDir, workspaceRoot } from '@gpu-jobs/testing';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway, type GatewayDeps } from './app';
 
@@ -30,7 +31,10 @@ const tenants = TenantRegistry.of([
   tenant('flood'),
 ]);
 const bearer = async (id: string) => `Bearer ${await signLocalToken(keys, { ...opts, tenant: id })}`;
-const png = Buffer.from('not really a png').toString('base64');
+// a PNG signature and then junk: accepted as a PNG at submit (only a worker decodes it)
+const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('not really a png')]).toString(
+  'base64',
+);
 
 /** The gateway's dependencies on this test's ports, tenants and keys; `overrides` for one test's variant. */
 function gatewayDeps(models: ModelIndex, overrides: Partial<GatewayDeps> = {}): GatewayDeps {
@@ -104,7 +108,7 @@ describe('gateway (inject)', () => {
         method: 'POST',
         url: '/v1/jobs',
         headers: { authorization: auth },
-        payload: { model: 'ocr-en', input: { image: 'AAAA' } },
+        payload: { model: 'ocr-en', input: { image: png } },
       })
     ).json() as { id: string };
     const started = Date.now();
@@ -321,23 +325,37 @@ describe('gateway (inject)', () => {
     expect(doc.paths['/v1/tenant']).toBeDefined();
   });
 
-  it('sheds load under pressure: 503 not_ready with Retry-After, from @fastify/under-pressure', async () => {
+  it('sheds load under pressure: 503 not_ready with Retry-After, from @fastify/under-pressure, and the route never runs', async () => {
     const models = loadModelRegistry(join(dir.path, 'models.json'), workspaceRoot());
+    // the gateway's own log lines: a route that ran after the 503 would log "Reply was already sent"
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
     // any heap is too much: every request is shed once the first sample is taken
     const strained = await buildGateway(
       gatewayDeps(models, {
         metrics: new PlatformMetrics('gateway-pressure-test'),
         pressure: { maxEventLoopDelayMs: 0, maxHeapUsedBytes: 1, maxRssBytes: 0, retryAfterSeconds: 7, sampleIntervalMs: 10 },
-        logger: false,
+        logger,
       }),
     );
     try {
       await strained.ready();
-      await new Promise((r) => setTimeout(r, 100));
-      const res = await strained.inject({ method: 'GET', url: '/v1/models', headers: { authorization: auth } });
+      // the first sample comes after sampleIntervalMs; on a busy machine later: wait for it, with a generous ceiling
+      let res = await strained.inject({ method: 'GET', url: '/health/live' });
+      for (const end = Date.now() + 30_000; res.statusCode !== 503 && Date.now() < end;) {
+        await new Promise((r) => setTimeout(r, 20));
+        res = await strained.inject({ method: 'GET', url: '/health/live' });
+      }
       expect(res.statusCode).toBe(503);
-      expect(res.headers['retry-after']).toBe('7');
-      expect(res.json()).toMatchObject({ code: 'not_ready', retryAfterSeconds: 7 });
+      const models503 = await strained.inject({ method: 'GET', url: '/v1/models', headers: { authorization: auth } });
+      for (const r of [res, models503]) {
+        expect(r.statusCode).toBe(503);
+        expect(r.headers['retry-after']).toBe('7');
+        expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(r.json()).toMatchObject({ code: 'not_ready', retryAfterSeconds: 7 });
+      }
+      await new Promise((r) => setImmediate(r));
+      expect(lines.filter((l) => /already sent|FST_ERR_REP_ALREADY_SENT/.test(l))).toEqual([]);
     } finally {
       await strained.close();
     }

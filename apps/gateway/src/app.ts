@@ -7,11 +7,12 @@ import type { ModelIndex } from '@gpu-jobs/runners';
 import type { PlatformMetrics } from '@gpu-jobs/telemetry';
 import type { TokenVerifier } from '@gpu-jobs/auth';
 import { JobService } from './jobs/job-service';
+import { ProblemError } from './problem-error';
 import { authenticate } from './plugins/authenticate';
 import { registerBackpressure, type PressureLimits } from './plugins/backpressure';
 import { rateLimit } from './plugins/rate-limit';
 import { registerOpenApi } from './plugins/openapi';
-import { registerProblemHandler } from './plugins/problem-handler';
+import { clientErrorHandler, frameworkErrors, registerProblemHandler } from './plugins/problem-handler';
 import { registerRequestMetrics } from './plugins/request-metrics';
 import { healthRoutes, type HealthState } from './routes/health-routes';
 import { jobRoutes } from './routes/job-routes';
@@ -50,6 +51,17 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     // one line per request (in request-metrics), not Fastify's two
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    // errors before routing (undecodable URLs) and at the HTTP parser (bad requests, huge headers, no Host): problem+json too
+    frameworkErrors,
+    clientErrorHandler,
+    // Node answers a request without Host with an empty 400 of its own; the hook below answers it as a problem
+    http: { requireHostHeader: false },
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.headers.host && request.raw.httpVersionMajor === 1 && request.raw.httpVersionMinor >= 1) {
+      reply.header('connection', 'close');
+      throw new ProblemError('validation_failed', 'an HTTP/1.1 request needs a Host header');
+    }
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

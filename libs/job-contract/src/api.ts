@@ -2,17 +2,23 @@ import Type from 'typebox';
 import { JobCost, JobError, JobProgress, Metadata, Webhook, type Job } from './job';
 import { JobStatus, Priority } from './job-status';
 import { INPUT_KINDS, TensorSpec } from './model-registry';
+import { NamedTensor } from './tensor';
 
 /** Public API v1 request and response bodies. The gateway's routes use these, so the OpenAPI document is them. */
 
 export const SubmitJobRequest = Type.Object(
   {
     model: Type.String({ minLength: 1, maxLength: 128, description: 'a model id from GET /v1/models' }),
+    // closed: one member per input kind, each checked against the model's kind (and its tensors) at submit
     input: Type.Object(
-      {},
       {
-        additionalProperties: true,
-        description: 'image models: { image: <base64 JPEG or PNG> }; tensor models: { inputs: [named tensors] }',
+        image: Type.Optional(Type.String({ minLength: 1, description: 'image models: base64 JPEG or PNG' })),
+        text: Type.Optional(Type.String({ minLength: 1, description: 'text models' })),
+        inputs: Type.Optional(Type.Array(NamedTensor, { minItems: 1, maxItems: 16, description: 'tensor models: named tensors' })),
+      },
+      {
+        additionalProperties: false,
+        description: 'image models: { image: <base64 JPEG or PNG> }; text models: { text }; tensor models: { inputs: [named tensors] }',
       },
     ),
     priority: Type.Optional(Priority),

@@ -27,9 +27,9 @@ export type JobProgress = Type.Static<typeof JobProgress>;
 export const Webhook = Type.Object(
   {
     url: Type.String({ format: 'uri', maxLength: 2048 }),
-    events: Type.Optional(Type.Array(JobStatus, { uniqueItems: true })),
+    events: Type.Optional(Type.Array(JobStatus, { uniqueItems: true, maxItems: 8 })),
   },
-  { title: 'Webhook' },
+  { title: 'Webhook', additionalProperties: false },
 );
 export type Webhook = Type.Static<typeof Webhook>;
 

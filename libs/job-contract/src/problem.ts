@@ -12,6 +12,7 @@ export const PROBLEM_CODES = {
   tenant_unknown: { status: 403, title: 'The tenant is not known' },
   model_not_allowed: { status: 403, title: 'The tenant may not use this model' },
   job_not_found: { status: 404, title: 'No such job' },
+  not_acceptable: { status: 406, title: 'The response cannot be produced in an accepted media type' },
   not_found: { status: 404, title: 'No such resource' },
   idempotency_conflict: { status: 409, title: 'The idempotency key was used with another request' },
   job_already_finished: { status: 409, title: 'The job has already finished' },

@@ -9,7 +9,8 @@ export const NamedTensor = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 128 }),
     datatype: TensorDatatype,
-    shape: Type.Array(Type.Integer({ minimum: 0 }), { maxItems: 8 }),
+    // dimensions are safe integers well below 2^31; the element count is checked against the data
+    shape: Type.Array(Type.Integer({ minimum: 0, maximum: 2_147_483_647 }), { maxItems: 8 }),
     data: Type.Array(Type.Union([Type.Number(), Type.Boolean()])),
   },
   { title: 'NamedTensor', additionalProperties: false },
@@ -22,7 +23,22 @@ export const TensorInput = Type.Object(
 );
 export type TensorInput = Type.Static<typeof TensorInput>;
 
-export const TensorOutput = Type.Object({ outputs: Type.Array(NamedTensor) }, { title: 'TensorOutput' });
+/** JSON has no NaN or infinities: an output's non-finite values are these strings (as Python's json writes them). */
+export const NON_FINITE = ['NaN', 'Infinity', '-Infinity'] as const;
+
+/** A named output tensor: as an input, with non-finite floats as "NaN", "Infinity" or "-Infinity". */
+export const OutputTensor = Type.Object(
+  {
+    name: Type.String(),
+    datatype: TensorDatatype,
+    shape: Type.Array(Type.Integer({ minimum: 0 })),
+    data: Type.Array(Type.Union([Type.Number(), Type.Boolean(), Type.Enum(NON_FINITE)])),
+  },
+  { title: 'OutputTensor' },
+);
+export type OutputTensor = Type.Static<typeof OutputTensor>;
+
+export const TensorOutput = Type.Object({ outputs: Type.Array(OutputTensor) }, { title: 'TensorOutput' });
 export type TensorOutput = Type.Static<typeof TensorOutput>;
 
 /**

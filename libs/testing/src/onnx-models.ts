@@ -23,6 +23,18 @@ export function writeAddBiasModel(path: string): void {
   });
 }
 
+/** Writes y = x / [0, 0, 1] for x of shape [n, 3]: division by zero, so outputs hold infinities and NaN. */
+export function writeDivideByZeroModel(path: string): void {
+  const shape = { dim: [{ dimParam: 'n' }, { dimValue: 3 }] };
+  writeModel(path, {
+    name: 'divide-by-zero',
+    node: [{ opType: 'Div', input: ['x', 'd'], output: ['y'], name: 'div' }],
+    initializer: [{ name: 'd', dataType: FLOAT, dims: [3], floatData: [0, 0, 1] }],
+    input: [{ name: 'x', type: { tensorType: { elemType: FLOAT, shape } } }],
+    output: [{ name: 'y', type: { tensorType: { elemType: FLOAT, shape } } }],
+  });
+}
+
 /**
  * Writes a deliberately slow model: `layers` chained MatMuls of x [n, size] with one size x size weight
  * (the identity, with a tanh after each, so values stay finite), then a sum to y [n, 1]. About 2 * n * size^2 * layers

@@ -23,6 +23,11 @@ describe('refusedUrl', () => {
     ['https://[fd00:ec2::254]/', 'uniqueLocal'],
     ['https://[fe80::1]/', 'linkLocal'],
     ['https://[::ffff:10.0.0.1]/', 'private'],
+    // IPv4-compatible IPv6 (::a.b.c.d) is judged like a.b.c.d
+    ['https://[::10.0.0.1]/', 'private'],
+    ['https://[::169.254.169.254]/', 'linkLocal'],
+    ['https://[::127.0.0.1]/', 'loopback'],
+    ['https://[::a9fe:a9fe]/', 'linkLocal'],
     ['https://100.64.0.1/', 'carrierGradeNat'],
     ['https://0.0.0.0/', 'unspecified'],
     ['https://168.63.129.16/', 'platform'],
@@ -49,6 +54,10 @@ describe('refusedAddress', () => {
     expect(refusedAddress('127.0.0.1', strict)).toContain('loopback');
     expect(refusedAddress('127.0.0.1', dev)).toBeUndefined();
     expect(refusedAddress('::ffff:169.254.169.254', dev)).toContain('linkLocal');
+    expect(refusedAddress('::169.254.169.254', dev)).toContain('linkLocal');
+    expect(refusedAddress('::8.8.8.8', strict)).toBeUndefined();
+    expect(refusedAddress('::', strict)).toContain('unspecified');
+    expect(refusedAddress('::1', strict)).toContain('loopback');
     expect(refusedAddress('224.0.0.1', dev)).toContain('multicast');
     expect(refusedAddress('nonsense', dev)).toContain('not an IP');
   });

@@ -17,12 +17,26 @@ const METADATA_HOSTS = new Set(['metadata', 'metadata.google.internal', 'metadat
  */
 export function refusedAddress(address: string, policy: UrlPolicy): string | undefined {
   if (!ipaddr.isValid(address)) return `${address} is not an IP address`;
-  const ip = ipaddr.process(address); // ::ffff:10.0.0.1 -> 10.0.0.1
+  const ip = embeddedIPv4(ipaddr.process(address)); // ::ffff:10.0.0.1 and ::10.0.0.1 -> 10.0.0.1
   const range = ip.range();
   if (range === 'loopback') return policy.allowLoopback ? undefined : 'loopback addresses are not allowed';
   if (range !== 'unicast') return `${range} addresses are not allowed`;
   if (PLATFORM_ADDRESSES.has(ip.toString())) return 'platform addresses are not allowed';
   return undefined;
+}
+
+/**
+ * The IPv4 address inside an IPv4-compatible IPv6 address (::a.b.c.d, deprecated but still routed to a.b.c.d by
+ * some stacks), so it is judged like its IPv4 form; other addresses unchanged. (`ipaddr.process` already unwraps
+ * the IPv4-mapped ::ffff:a.b.c.d form.)
+ */
+function embeddedIPv4(ip: ipaddr.IPv4 | ipaddr.IPv6): ipaddr.IPv4 | ipaddr.IPv6 {
+  if (ip.kind() !== 'ipv6') return ip;
+  const parts = (ip as ipaddr.IPv6).parts;
+  // ::/96 with something in the last 32 bits; :: itself and ::1 keep their own ranges (unspecified, loopback)
+  if (parts.slice(0, 6).some((p) => p !== 0) || (parts[6] === 0 && (parts[7] ?? 0) <= 1)) return ip;
+  const [hi = 0, lo = 0] = parts.slice(6);
+  return ipaddr.IPv4.parse(`${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`);
 }
 
 /**
@@ -41,7 +55,7 @@ export function refusedUrl(text: string, policy: UrlPolicy): string | undefined 
   const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   const literal = isIP(host) !== 0;
   const loopbackName = host === 'localhost' || host.endsWith('.localhost');
-  const isLoopback = loopbackName || (literal && ipaddr.process(host).range() === 'loopback');
+  const isLoopback = loopbackName || (literal && embeddedIPv4(ipaddr.process(host)).range() === 'loopback');
   if (url.protocol === 'http:') {
     if (!(policy.allowLoopback && isLoopback)) return 'webhook URLs must use https';
   } else if (url.protocol !== 'https:') {

@@ -245,7 +245,10 @@ export class JobService {
         });
       }
       this.checkSize(model, bytes.length);
-      return { bytes, contentType: sniffImageType(bytes) };
+      const contentType = sniffImageType(bytes);
+      // the documented formats, by their bytes: the decoder reads more (SVG, TIFF...) than the API promises
+      if (!contentType) throw new ProblemError('unsupported_media_type', 'input.image must be a JPEG or PNG image');
+      return { bytes, contentType };
     }
     if (model.input.kind === 'tensor' && model.input.tensors) {
       const why = tensorMismatch(input as TensorInput, model.input.tensors);
@@ -265,10 +268,10 @@ export class JobService {
   }
 }
 
-function sniffImageType(bytes: Buffer): string {
+function sniffImageType(bytes: Buffer): 'image/png' | 'image/jpeg' | undefined {
   if (bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
   if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
-  return 'application/octet-stream';
+  return undefined;
 }
 
 /** What an idempotency key protects: the request body, canonically serialised (key order does not matter). */

@@ -1,4 +1,5 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { BlobTooLargeError } from '@gpu-jobs/blob-store';
 import { problem, type ProblemDetails } from '@gpu-jobs/job-contract';
 import { ProblemError } from '../problem-error';
@@ -56,4 +57,41 @@ export function registerProblemHandler(app: FastifyInstance): void {
     request.log.error({ err: { name: error.name, message: error.message, stack: error.stack }, reqId: request.id }, 'request failed');
     return send(reply, problem('internal', { detail: `request ${request.id} failed; it has been logged` }));
   });
+}
+
+/**
+ * Errors Fastify meets before a route runs: a URL it cannot decode (bad percent-encoding). They answer
+ * problem+json like every other error.
+ */
+export const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors']> = (error, _request, reply) => {
+  const code = (error as FastifyError).code;
+  void send(reply, problem(code === 'FST_ERR_BAD_URL' ? 'validation_failed' : 'not_found', { detail: 'the URL cannot be decoded' }));
+};
+
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'the request headers are too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'the request took too long to arrive'],
+};
+
+/**
+ * Node's own HTTP errors (malformed requests, oversized headers, a missing Host): a problem+json answer written
+ * to the socket, since no request object exists yet, then the connection closes.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, detail] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'the request is not valid HTTP'];
+  const body = JSON.stringify({
+    type: 'urn:gpu-jobs:problem:validation_failed',
+    title: status === 400 ? 'The request is not valid' : detail,
+    status,
+    code: 'validation_failed',
+    detail,
+  });
+  const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -13,6 +13,20 @@ import {
   toPublicJob,
 } from '@gpu-jobs/job-contract';
 import type { JobService } from '../jobs/job-service';
+import { ProblemError } from '../problem-error';
+
+/**
+ * Whether an Accept header admits text/event-stream: absent, or naming it, text/* or * / * without q=0 (the
+ * event route's own answer otherwise, 406, as problem+json).
+ */
+export function acceptsEventStream(accept: string | undefined): boolean {
+  if (!accept) return true;
+  return accept.split(',').some((part) => {
+    const [type = '', ...params] = part.split(';').map((s) => s.trim().toLowerCase());
+    const refused = params.some((p) => /^q=0(\.0{0,3})?$/.test(p));
+    return !refused && (type === 'text/event-stream' || type === 'text/*' || type === '*/*');
+  });
+}
 
 const errors = { '4xx': ProblemDetails, '5xx': ProblemDetails };
 const limited = {
@@ -136,6 +150,10 @@ export function jobRoutes(service: JobService, options: { longPollMaxSeconds: nu
       '/v1/jobs/:id/events',
       {
         sse: 'only',
+        preHandler: async (request) => {
+          if (!acceptsEventStream(request.headers.accept))
+            throw new ProblemError('not_acceptable', 'this route answers text/event-stream only; poll GET /v1/jobs/{id} for JSON');
+        },
         schema: {
           tags: ['jobs'],
           summary: 'Server-sent events of status and progress changes',
@@ -145,6 +163,7 @@ export function jobRoutes(service: JobService, options: { longPollMaxSeconds: nu
           headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ maxLength: 32 })) }),
           response: {
             200: { description: 'text/event-stream of job versions', content: { 'text/event-stream': { schema: PublicJob } } },
+            406: { ...ProblemDetails, description: 'not_acceptable: the Accept header refuses text/event-stream' },
             ...errors,
           },
         },

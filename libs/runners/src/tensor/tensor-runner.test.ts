@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeTempDir, workspaceRoot, writeAddBiasModel } from '@gpu-jobs/testing';
+import { makeTempDir, workspaceRoot, writeAddBiasModel, writeDivideByZeroModel } from '@gpu-jobs/testing';
 import { PermanentInputError } from '../errors';
 import { loadModel } from '../loaded-model';
 import { loadModelRegistry, type ResolvedModel } from '../registry/model-registry';
@@ -32,6 +32,18 @@ describe('tensor runner', () => {
     await model.warmUp();
     const out = await model.run(json({ inputs: [{ name: 'x', datatype: 'float32', shape: [2, 3], data: [0, 0, 0, 10, 20, 30] }] }));
     expect(out).toEqual({ outputs: [{ name: 'y', datatype: 'float32', shape: [2, 3], data: [1, 2, 3, 11, 22, 33] }] });
+    await model.release();
+  });
+
+  it('keeps non-finite outputs as "NaN", "Infinity" and "-Infinity" (JSON would make them null)', async () => {
+    const path = join(dir.path, 'div.onnx');
+    writeDivideByZeroModel(path);
+    const model = await loadModel(entry('div', path));
+    const out = await model.run(json({ inputs: [{ name: 'x', datatype: 'float32', shape: [2, 3], data: [1, 0, 5, -1, 0, 2] }] }));
+    expect(out).toEqual({
+      outputs: [{ name: 'y', datatype: 'float32', shape: [2, 3], data: ['Infinity', 'NaN', 5, '-Infinity', 'NaN', 2] }],
+    });
+    expect(JSON.parse(JSON.stringify(out))).toEqual(out);
     await model.release();
   });
 

@@ -1,4 +1,4 @@
-import type { NamedTensor, TensorDatatype, TensorInput, TensorOutput } from '@gpu-jobs/job-contract';
+import type { NamedTensor, OutputTensor, TensorDatatype, TensorInput, TensorOutput } from '@gpu-jobs/job-contract';
 import { tensorMismatch, type TensorSpec } from '@gpu-jobs/job-contract';
 import { PermanentInputError } from '../errors';
 import { Tensor, type InferenceSession } from '../sessions';
@@ -23,12 +23,18 @@ function toOrtTensor(t: NamedTensor): InstanceType<typeof Tensor> {
   }
 }
 
-function fromOrtTensor(name: string, t: InstanceType<typeof Tensor>): NamedTensor {
+/** JSON for a non-finite float (JSON.stringify would write null, and a "succeeded" result would hide it). */
+function finiteOrName(v: number): number | OutputTensor['data'][number] {
+  if (Number.isFinite(v)) return v;
+  return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+}
+
+function fromOrtTensor(name: string, t: InstanceType<typeof Tensor>): OutputTensor {
   const datatype = t.type as TensorDatatype;
   const data = Array.from(t.data as ArrayLike<number | bigint>, (v) =>
-    typeof v === 'bigint' ? Number(v) : datatype === 'bool' ? Boolean(v) : v,
+    typeof v === 'bigint' ? Number(v) : datatype === 'bool' ? Boolean(v) : finiteOrName(v),
   );
-  return { name, datatype, shape: [...t.dims], data: data as (number | boolean)[] };
+  return { name, datatype, shape: [...t.dims], data };
 }
 
 interface InputSpec {
