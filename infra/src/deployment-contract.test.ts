@@ -280,6 +280,9 @@ describe.skipIf(!!skipped).each(STACKS)('stack %s: the rendered overlay and the 
     expect(annotations(ingress)['kubernetes.azure.com/tls-cert-keyvault-uri']).toBe(v.tlsCertificateUri);
     expect(v.tlsCertificateUri.startsWith(`https://${stacks[stack].outputs['keyVaultName']}.vault.azure.net/certificates/`)).toBe(true);
     expect(containerEnv(stack, the(stack, 'Deployment', 'gateway'))['PUBLIC_URL']).toBe(`https://${stacks[stack].config.ingress.host}`);
+    // what the internet reaches: the API, its docs and the probes, never /metrics
+    const paths = (spec(ingress).rules[0].http.paths as { path: string }[]).map((p) => p.path).sort();
+    expect(paths).toEqual(['/docs', '/health', '/openapi.json', '/v1']);
   });
 
   it('metrics have a scraper: a PodMonitor for each app and for the DCGM exporter, on a port the pods expose', () => {

@@ -1,7 +1,7 @@
 // The gateway: the public API. Configuration comes from the environment (see gateway-config.ts).
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { startOrExit } from '@gpu-jobs/config';
+import { announceListening, startOrExit, stopWithParent } from '@gpu-jobs/config';
 import { TenantRegistry } from '@gpu-jobs/admission';
 import { FairDispatcher, WebhookDispatcher, openPorts } from '@gpu-jobs/platform';
 import { deriveTenantSecret } from '@gpu-jobs/webhooks';
@@ -108,7 +108,9 @@ async function main(config: GatewayConfig): Promise<void> {
     duplicateWindowMs: config.QUEUE_DUPLICATE_WINDOW_SECONDS * 1000,
   });
 
-  await app.listen({ port: config.PORT, host: config.HOST });
+  await app.listen({ port: config.PORT, host: config.HOST }).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === 'EADDRINUSE' ? new Error(`port ${config.PORT} is in use: set PORT to a free port`) : err;
+  });
   health.started = true;
   health.ready = true;
   const { port } = app.server.address() as AddressInfo;
@@ -128,8 +130,10 @@ async function main(config: GatewayConfig): Promise<void> {
     await ports.close();
     process.exit(0);
   };
+  announceListening('gateway', port);
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+  stopWithParent((why) => void stop(why));
 }
 
 await startOrExit(log, 'gateway', loadGatewayConfig, main);

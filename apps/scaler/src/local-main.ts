@@ -2,7 +2,7 @@
 // as a plain Node loop, with a pool of local worker processes as the orchestrator.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startOrExit } from '@gpu-jobs/config';
+import { announceListening, startOrExit, stopWithParent } from '@gpu-jobs/config';
 import type { LaneScale, Orchestrator } from '@gpu-jobs/orchestrator';
 import { LocalWorkerPool } from '@gpu-jobs/orchestrator-local';
 import { handleDeadLetter, laneBacklog, runEvery } from '@gpu-jobs/platform';
@@ -92,7 +92,13 @@ async function main(config: ScalerConfig): Promise<void> {
       res.end();
     });
   });
-  await new Promise<void>((r) => status.listen(config.PORT, config.HOST, r));
+  // a port in use is one clear line naming the variable, not a stack trace
+  await new Promise<void>((resolve, reject) => {
+    status.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`port ${config.PORT} is in use: set PORT to a free port`) : err),
+    );
+    status.listen(config.PORT, config.HOST, resolve);
+  });
   const { port } = status.address() as AddressInfo;
   log.info({ port, lanes: scaler.lanes, min: config.SCALER_MIN_WORKERS, max: config.SCALER_MAX_WORKERS }, 'scaler listening');
 
@@ -106,6 +112,8 @@ async function main(config: ScalerConfig): Promise<void> {
     await scaler.close();
     process.exit(0);
   };
+  announceListening('scaler', port);
+  stopWithParent((why) => void stop(why));
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
 }

@@ -1,7 +1,7 @@
 // The GPU worker: serves one lane. Configuration comes from the environment (see worker-config.ts).
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { startOrExit } from '@gpu-jobs/config';
+import { announceListening, startOrExit, stopWithParent } from '@gpu-jobs/config';
 import { TenantRegistry } from '@gpu-jobs/admission';
 import { FairDispatcher, openPorts } from '@gpu-jobs/platform';
 import { loadModelRegistry } from '@gpu-jobs/runners';
@@ -41,8 +41,10 @@ async function main(config: WorkerConfig): Promise<void> {
   await server.listen({ port: config.PORT, host: config.HOST });
   const { port } = server.server.address() as AddressInfo;
   log.info({ port, lane: config.WORKER_LANE }, 'probe server listening; loading models');
+  announceListening('worker', port);
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  stopWithParent(stop);
 
   const started = performance.now();
   await worker.start();

@@ -9,6 +9,8 @@ import { workspaceRoot } from './workspace';
  */
 export class TsChild {
   readonly lines: Record<string, unknown>[] = [];
+  /** What the child sent over its IPC channel, when started with one. */
+  readonly messages: unknown[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly stderr: string[] = [];
   private listeners: (() => void)[] = [];
@@ -26,16 +28,21 @@ export class TsChild {
       this.listeners.forEach((l) => l());
     });
     process.stderr.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString()));
+    process.on('message', (m) => {
+      this.messages.push(m);
+      this.listeners.forEach((l) => l());
+    });
     this.exited = new Promise((resolve) => process.on('exit', (code, signal) => resolve({ code, signal })));
     this.exited.then(() => this.listeners.forEach((l) => l()));
   }
 
-  static start(modulePath: string, args: unknown, env: Record<string, string> = {}): TsChild {
+  /** `ipc`: with an IPC channel, as `npm start` and the worker pool start the apps (they announce their port on it). */
+  static start(modulePath: string, args: unknown, env: Record<string, string> = {}, options: { ipc?: boolean } = {}): TsChild {
     const root = workspaceRoot();
     const child = spawn(process.execPath, ['--import', 'tsx', modulePath, JSON.stringify(args)], {
       cwd: root,
       env: { ...process.env, ...env, TSX_TSCONFIG_PATH: join(root, 'tsconfig.base.json') },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     });
     return new TsChild(child);
   }
@@ -65,23 +72,35 @@ export class TsChild {
     return `${this.stderr.join('')}\nlast stdout lines:\n${recent.join('\n')}`;
   }
 
+  /** Resolves with the first IPC message matching `predicate`; rejects if the child exits first or time runs out. */
+  waitForMessage<T>(predicate: (m: unknown) => m is T, timeoutMs = 15_000): Promise<T> {
+    return this.waitFor(() => this.messages.find(predicate) as T | undefined, 'message', timeoutMs);
+  }
+
   /** Resolves with the first line matching `predicate`; rejects if the child exits first or time runs out. */
   waitForLine(predicate: (line: Record<string, unknown>) => boolean, timeoutMs = 15_000): Promise<Record<string, unknown>> {
+    return this.waitFor(() => this.lines.find(predicate), 'line', timeoutMs);
+  }
+
+  private waitFor<T>(find: () => T | undefined, what: string, timeoutMs: number): Promise<T> {
     return new Promise((resolve, reject) => {
       let exited = false;
       void this.exited.then(() => (exited = true));
-      const timer = setTimeout(() => finish(new Error(`no matching line within ${timeoutMs} ms; stderr: ${this.errorOutput}`)), timeoutMs);
+      const timer = setTimeout(
+        () => finish(new Error(`no matching ${what} within ${timeoutMs} ms; stderr: ${this.errorOutput}`)),
+        timeoutMs,
+      );
       const check = () => {
-        const found = this.lines.find(predicate);
-        if (found) finish(undefined, found);
+        const found = find();
+        if (found !== undefined) finish(undefined, found);
         else if (exited || this.process.exitCode !== null || this.process.signalCode !== null)
-          finish(new Error(`child exited before a matching line; stderr: ${this.errorOutput}`));
+          finish(new Error(`child exited before a matching ${what}; stderr: ${this.errorOutput}`));
       };
-      const finish = (err?: Error, line?: Record<string, unknown>) => {
+      const finish = (err?: Error, found?: T) => {
         clearTimeout(timer);
         this.listeners = this.listeners.filter((l) => l !== check);
         if (err) reject(err);
-        else resolve(line as Record<string, unknown>);
+        else resolve(found as T);
       };
       this.listeners.push(check);
       check();

@@ -1,11 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { isListeningMessage } from '@gpu-jobs/config';
 import { TsChild } from './child-process';
 import { workspaceRoot } from './workspace';
 
 /**
- * A gateway or worker started the way a user starts it (its main.ts in its own process), on a port
- * the OS picks (PORT=0, read back from its "listening" log line), and stopped by PID.
+ * A gateway, worker or scaler started the way `npm start` starts it (its main.ts in its own process, with an IPC
+ * channel), on a port the OS picks (PORT=0, announced on the channel), and stopped by PID.
  */
 export class PlatformProcess {
   private constructor(
@@ -19,6 +20,7 @@ export class PlatformProcess {
       join(workspaceRoot(), app === 'scaler' ? 'apps/scaler/src/local-main.ts' : `apps/${app}/src/main.ts`),
       {},
       { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+      { ipc: true },
     );
     return PlatformProcess.ready(child, timeoutMs);
   }
@@ -30,8 +32,13 @@ export class PlatformProcess {
 
   private static async ready(child: TsChild, timeoutMs: number): Promise<PlatformProcess> {
     try {
-      const line = await child.waitForLine((l) => typeof l['port'] === 'number' && /listening/.test(String(l['msg'])), timeoutMs);
-      const url = `http://127.0.0.1:${line['port'] as number}`;
+      // the port comes over the IPC channel; a process spawned elsewhere without one is read from its log line
+      const port = child.process.connected
+        ? (await child.waitForMessage(isListeningMessage, timeoutMs)).port
+        : ((await child.waitForLine((l) => typeof l['port'] === 'number' && /listening/.test(String(l['msg'])), timeoutMs))[
+            'port'
+          ] as number);
+      const url = `http://127.0.0.1:${port}`;
       const started = new PlatformProcess(child, url);
       await started.waitFor('/health/startup', 200, timeoutMs);
       return started;

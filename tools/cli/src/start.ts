@@ -2,17 +2,54 @@
 // which starts workers (1 to SCALER_MAX_WORKERS) on demand; all share DATA_DIR (./.data). Ctrl-C (or SIGTERM)
 // drains the workers and stops everything.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { isListeningMessage } from '@gpu-jobs/config';
+import { acquireDataDirLock } from './data-dir-lock';
 
 const gatewayPort = process.env['PORT'] ?? '8080';
 const scalerPort = process.env['SCALER_PORT'] ?? '8082';
 const host = process.env['HOST'] ?? '127.0.0.1';
 const base = `http://${host}:${gatewayPort}`;
+const dataDir = resolve(process.env['DATA_DIR'] ?? './.data');
+
+/** One clear line and exit 1: for what a person can fix (a port in use, a second instance). */
+function refuse(message: string): never {
+  console.error(`npm start: ${message}`);
+  process.exit(1);
+}
+
+/** Whether a TCP port can be listened on now (then released at once). */
+function portFree(port: number, on: string): Promise<boolean> {
+  return new Promise((done) => {
+    const probe = createServer();
+    probe.once('error', () => done(false));
+    probe.listen(port, on, () => probe.close(() => done(true)));
+  });
+}
+
+// one instance per data directory: a second one would start workers that take the first one's jobs
+const lock = acquireDataDirLock(dataDir);
+if (!lock.ok) refuse(`another npm start (pid ${lock.holder}) is using ${dataDir}; stop it, or set DATA_DIR to another folder`);
+for (const [variable, port] of [
+  ['PORT', gatewayPort],
+  ['SCALER_PORT', scalerPort],
+] as const) {
+  if (!(await portFree(Number(port), host))) refuse(`port ${port} on ${host} is in use: set ${variable} to a free port`);
+}
+
+/** The ports our own children announced (so readiness is never answered by another process on the port). */
+const listening = new Map<string, number>();
 
 function start(name: string, entry: string, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     env: { ...process.env, TSX_TSCONFIG_PATH: 'tsconfig.base.json', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    // the IPC channel: each child says where it listens, and stops if this process dies
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  child.on('message', (m) => {
+    if (isListeningMessage(m)) listening.set(name, m.port);
   });
   createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
     // the apps log JSON; show the message, keep the rest available with LOG_FORMAT=json
@@ -50,20 +87,23 @@ const stop = (code: number) => {
   if (stopping) return;
   stopping = true;
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined))).then(() =>
-    process.exit(code),
-  );
+  Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined))).then(() => {
+    lock.release();
+    process.exit(code);
+  });
 };
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 for (const c of children)
   c.once('exit', (code) => !stopping && (console.error(`a platform process exited (code ${code}); stopping`), stop(1)));
 
-async function ready(url: string, timeoutMs: number): Promise<boolean> {
+/** Until our own gateway has announced its port and answers ready there. */
+async function ready(path: string, timeoutMs: number): Promise<boolean> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until && !stopping) {
     try {
-      if ((await fetch(url)).ok) return true;
+      const port = listening.get('gateway');
+      if (port !== undefined && (await fetch(`http://${host}:${port}${path}`)).ok) return true;
     } catch {
       // not up yet
     }
@@ -77,7 +117,9 @@ async function workersReady(timeoutMs: number): Promise<boolean> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until && !stopping) {
     try {
-      const status = (await (await fetch(`http://${host}:${scalerPort}/status`)).json()) as { lanes: { readyWorkers: number }[] };
+      const port = listening.get('scaler');
+      if (port === undefined) throw new Error('the scaler has not announced its port yet');
+      const status = (await (await fetch(`http://${host}:${port}/status`)).json()) as { lanes: { readyWorkers: number }[] };
       if (status.lanes.length > 0 && status.lanes.every((l) => l.readyWorkers > 0)) return true;
     } catch {
       // not up yet
@@ -87,9 +129,9 @@ async function workersReady(timeoutMs: number): Promise<boolean> {
   return false;
 }
 
-if ((await ready(`${base}/health/ready`, 60_000)) && (await workersReady(180_000))) {
+if ((await ready('/health/ready', 60_000)) && (await workersReady(180_000))) {
   console.log(`
-  The platform is running (embedded defaults, data in ${process.env['DATA_DIR'] ?? './.data'}).
+  The platform is running (embedded defaults, data in ${dataDir}).
     API:     ${base}
     Docs:    ${base}/docs
     Token:   npm run token -- --tenant acme      (then: Authorization: Bearer <token>; tenants: config/tenants.json)

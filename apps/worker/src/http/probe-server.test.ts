@@ -17,6 +17,10 @@ describe('worker probe server', () => {
     expect((await app.inject({ method: 'GET', url: '/health/startup' })).json()).toMatchObject({ loadSeconds: { 'ocr-en': 0.4 } });
     worker.inFlight = 1;
     expect((await app.inject({ method: 'GET', url: '/admin/status' })).json()).toEqual({ state: 'ready', inFlight: 1 });
+    // from another pod: refused, whatever the worker's state (only the pod's preStop and the local pool, on loopback)
+    const remote = await app.inject({ method: 'POST', url: '/admin/drain', remoteAddress: '10.244.1.7' });
+    expect(remote.statusCode).toBe(403);
+    expect(drains).toBe(0);
     const refused = await app.inject({ method: 'POST', url: '/admin/drain?ifIdle=true' });
     expect(refused.statusCode).toBe(409);
     expect(drains).toBe(0);

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { isListeningMessage } from '@gpu-jobs/config';
 import type { LaneScale, Orchestrator } from '@gpu-jobs/orchestrator';
 import { kedaDesired } from '@gpu-jobs/scaling';
 
@@ -171,7 +172,9 @@ export class LocalWorkerPool implements Orchestrator {
     const child = spawn(cmd as string, args, {
       cwd: this.options.cwd ?? process.cwd(),
       env: { ...process.env, ...this.options.env, PORT: '0', WORKER_LANE: this.options.lane },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      // the IPC channel carries the worker's port (never parsed from its logs) and, if this process dies, tells
+      // the worker to stop: no worker outlives its pool
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     });
     const worker: Worker = {
       id,
@@ -187,15 +190,9 @@ export class LocalWorkerPool implements Orchestrator {
       ),
     };
     this.workers.set(id, worker);
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      this.options.onOutput?.(line);
-      if (worker.url) return;
-      try {
-        const parsed = JSON.parse(line) as { port?: number; msg?: string };
-        if (typeof parsed.port === 'number' && /listening/.test(parsed.msg ?? '')) worker.url = `http://127.0.0.1:${parsed.port}`;
-      } catch {
-        // not a log line
-      }
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => this.options.onOutput?.(line));
+    child.on('message', (m) => {
+      if (isListeningMessage(m)) worker.url = `http://127.0.0.1:${m.port}`;
     });
     void worker.exited.then(() => {
       this.workers.delete(id);
