@@ -113,8 +113,37 @@ describe('FairDispatcher', () => {
     expect(d.admitDirect(lane)).toBe(true);
     expect(d.admitDirect(lane)).toBe(false); // the window is counted, even before the jobs are stored
     await store.create(sampleJob({ lane }));
+    d.settled(lane);
+    d.settled(lane); // both grants' writes are done (one stored a job, one failed)
     await d.pump(lane);
     expect(d.admitDirect(lane)).toBe(true); // the reading counts stored jobs, not the grants
+  });
+
+  it('admitDirect: a grant made while a reading is in flight still counts after it (the reading may not show its job)', async () => {
+    // a store whose lane reading waits for the test's barrier
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = Object.create(store) as typeof store;
+    slow.laneLoad = async (l: string) => {
+      const load = await store.laneLoad(l);
+      await gate;
+      return load;
+    };
+    const d = new FairDispatcher(slow, queue, { laneSettings: () => ({ dispatchWindow: 1, maxBacklog: 1000 }), weight: () => 1 });
+    release();
+    await d.load(lane); // a first, empty reading
+    let blockGate!: () => void;
+    const second = new Promise<void>((r) => (blockGate = r));
+    slow.laneLoad = async (l: string) => {
+      const load = await store.laneLoad(l); // read before the granted job is stored
+      await second;
+      return load;
+    };
+    const reading = d.pump(lane);
+    expect(d.admitDirect(lane)).toBe(true); // the lane's only place, granted while the reading is in flight
+    blockGate();
+    await reading;
+    expect(d.admitDirect(lane)).toBe(false); // the reading did not show the granted job: its place is still taken
   });
 
   it('skips a job cancelled after it was read, and folds concurrent pumps into one more round', async () => {

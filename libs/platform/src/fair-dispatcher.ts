@@ -16,8 +16,11 @@ export interface FairDispatcherOptions {
 interface LaneState {
   load?: LaneLoad;
   loadAt: number;
-  /** Jobs sent directly since `load` was read. */
+  /** Places granted by admitDirect that `load` may not show (their job was not yet stored when it was read). */
   direct: number;
+  /** Every grant so far, and the grants whose job's write had finished (stored or refused): both only grow. */
+  grants: number;
+  settled: number;
   running?: Promise<number>;
   again: boolean;
 }
@@ -50,7 +53,7 @@ export class FairDispatcher {
   private state(lane: string): LaneState {
     let s = this.lanes.get(lane);
     if (!s) {
-      s = { loadAt: 0, direct: 0, again: false };
+      s = { loadAt: 0, direct: 0, grants: 0, settled: 0, again: false };
       this.lanes.set(lane, s);
     }
     return s;
@@ -66,7 +69,13 @@ export class FairDispatcher {
     if (!s.load || Date.now() - s.loadAt > this.loadTtlMs || s.load.held > 0) return false;
     if (s.load.dispatched + s.load.running + s.direct >= this.options.laneSettings(lane).dispatchWindow) return false;
     s.direct += 1;
+    s.grants += 1;
     return true;
+  }
+
+  /** After a place from admitDirect was used: the job's write has finished (or failed), so a new reading shows it. */
+  settled(lane: string): void {
+    this.state(lane).settled += 1;
   }
 
   /** The lane's load as last read (for metrics and the backlog cap), refreshed when older than the TTL. */
@@ -113,10 +122,13 @@ export class FairDispatcher {
   }
 
   private async pumpOnce(lane: string, s: LaneState): Promise<number> {
+    // a grant whose job was not yet written when the reading started may be missing from it: keep counting it
+    // (a grant written while the reading ran is counted twice until the next reading, which only holds a job back)
+    const settledBefore = s.settled;
     const load = await this.store.laneLoad(lane);
     s.load = load;
     s.loadAt = Date.now();
-    s.direct = 0;
+    s.direct = s.grants - settledBefore;
     const free = this.options.laneSettings(lane).dispatchWindow - (load.dispatched + load.running);
     if (free <= 0 || load.held === 0) return 0;
     const held = await this.store.heldJobs(lane, load.heldTenants, free);

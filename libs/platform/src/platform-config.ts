@@ -48,7 +48,8 @@ export const PlatformConfig = Type.Object({
   AZURE_STORAGE_CONNECTION_STRING: Type.Optional(Type.String({ minLength: 1, description: 'instead of the account URL (Azurite)' })),
   AZURE_STORAGE_CREATE_CONTAINERS: Type.Boolean({
     default: true,
-    description: 'create the containers at start-up (Azurite, a fresh account); off where infra/ provisions them and roles are container-scoped',
+    description:
+      'create the containers at start-up (Azurite, a fresh account); off where infra/ provisions them and roles are container-scoped',
     'x-cloud': { value: false },
   }),
   AZURE_STORAGE_INPUTS_CONTAINER: Type.String({ minLength: 3, default: 'inputs' }),

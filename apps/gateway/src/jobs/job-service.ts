@@ -114,9 +114,9 @@ export class JobService {
     const direct = this.deps.dispatcher.admitDirect(model.lane);
     if (direct) job.dispatchedAt = now.toISOString();
 
-    await this.ports.blobs.put(job.inputRef, input.bytes, { contentType: input.contentType, maxBytes: model.input.maxBytes });
     let created: SubmitResult;
     try {
+      await this.ports.blobs.put(job.inputRef, input.bytes, { contentType: input.contentType, maxBytes: model.input.maxBytes });
       created = await this.ports.store.create(job, {
         check: (usage) => usageLimitHit(admission, tenant.limits, usage),
         ...(idempotencyKey
@@ -129,6 +129,8 @@ export class JobService {
         throw new ProblemError('idempotency_conflict', 'this Idempotency-Key was used with a different request body');
       if (err instanceof LimitReachedError) this.refuse(err.limit, tenant, admission, err.usage);
       throw err;
+    } finally {
+      if (direct) this.deps.dispatcher.settled(model.lane);
     }
     if (!created.created) {
       await this.ports.blobs.delete(job.inputRef).catch(() => undefined);
