@@ -34,6 +34,8 @@ export interface GatewayDeps {
   webhookPolicy: UrlPolicy;
   webhookSecret: (tenantId: string) => string | undefined;
   pressure: PressureLimits;
+  /** Open long-polls and event streams allowed per tenant and in this gateway. */
+  waits?: { perTenant: number; total: number };
   logger: FastifyServerOptions['loggerInstance'] | boolean;
 }
 
@@ -81,7 +83,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     idempotencyTtlMs: deps.idempotencyTtlMs,
     webhookPolicy: deps.webhookPolicy,
     resultLinkSeconds: deps.resultLinkSeconds ?? 300,
+    ...(deps.waits ? { waits: deps.waits } : {}),
   });
+  // how many long-polls and event streams are open (for the status of one gateway, and tests)
+  app.decorate('openWaits', () => service.waits.open);
   await app.register(async (v1) => {
     v1.addHook('onRequest', authenticate(deps.verifier, deps.tenants));
     v1.addHook('onRequest', rateLimit(deps.ports.store, deps.metrics));

@@ -14,6 +14,16 @@ export const GatewayConfig = Type.Object({
     description: 'largest request body (base64 images are 4/3 of their size)',
   }),
   LONG_POLL_MAX_SECONDS: Type.Integer({ minimum: 0, maximum: 300, default: 60 }),
+  WAITS_MAX_PER_TENANT: Type.Integer({
+    minimum: 1,
+    default: 1_000,
+    description: 'open long-polls (?wait) and event streams per tenant in one gateway; beyond: 429 too_many_waits',
+  }),
+  WAITS_MAX_OPEN: Type.Integer({
+    minimum: 1,
+    default: 20_000,
+    description: 'open long-polls and event streams in one gateway; beyond: 503',
+  }),
   REPAIR_INTERVAL_SECONDS: Type.Integer({ minimum: 1, default: 60, description: 're-send messages of jobs stored but never queued' }),
   QUEUE_DUPLICATE_WINDOW_SECONDS: Type.Integer({ minimum: 30, default: 600, description: "the lane queues' duplicate-detection window" }),
   IDEMPOTENCY_TTL_SECONDS: Type.Integer({

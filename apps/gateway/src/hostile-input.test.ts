@@ -13,10 +13,11 @@ import { loadModelRegistry } from '@gpu-jobs/runners';
 import { PlatformMetrics } from '@gpu-jobs/telemetry';
 import { makeTempDir, workspaceRoot } from '@gpu-jobs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway } from './app';
+import { buildGateway, type GatewayDeps } from './app';
 
 const dir = makeTempDir('gateway-hostile-');
 let app: FastifyInstance;
+let deps: GatewayDeps;
 let ports: Ports;
 let auth: string;
 const opts = { issuer: 'iss', audience: 'aud', tenantClaim: 'tenant' };
@@ -37,7 +38,7 @@ beforeAll(async () => {
     burst: 100_000,
     dailyBudget: 1e9,
   };
-  app = await buildGateway({
+  deps = {
     ports,
     models,
     metrics: new PlatformMetrics('gateway-hostile'),
@@ -49,10 +50,11 @@ beforeAll(async () => {
     webhookSecret: () => 'k'.repeat(32),
     pressure: { maxEventLoopDelayMs: 0, maxHeapUsedBytes: 0, maxRssBytes: 0, retryAfterSeconds: 5 },
     bodyLimitBytes: 256 * 1024,
-    longPollMaxSeconds: 1,
+    longPollMaxSeconds: 5,
     idempotencyTtlMs: 60_000,
     logger: false,
-  });
+  };
+  app = await buildGateway(deps);
 });
 afterAll(async () => {
   await app.close();
@@ -150,6 +152,38 @@ describe('hostile input', () => {
     });
     await expectProblem({ method: 'GET', url: '/v1/jobs?limit=abc', headers: { authorization: auth } });
   });
+
+  it('open waits beyond the tenant cap answer 429 too_many_waits with Retry-After; a finished one frees its place', async () => {
+    const capped = await buildGateway({ ...deps, waits: { perTenant: 2, total: 100 } });
+    try {
+      const submit = async () =>
+        (
+          await capped.inject({
+            method: 'POST',
+            url: '/v1/jobs',
+            headers: { authorization: auth },
+            payload: { model: 'ocr-en', input: { image: png } },
+          })
+        ).json() as { id: string };
+      const [a, b, c] = [await submit(), await submit(), await submit()];
+      const wait = (id: string, seconds: number) =>
+        capped.inject({ method: 'GET', url: `/v1/jobs/${id}?wait=${seconds}`, headers: { authorization: auth } });
+      const open = [wait(a.id, 5), wait(b.id, 5)];
+      // the barrier: both waits hold their places (the gateway's own count), then a third is refused
+      const openWaits = (capped as unknown as { openWaits: () => number }).openWaits;
+      for (const end = Date.now() + 30_000; openWaits() < 2 && Date.now() < end;) await new Promise((r) => setTimeout(r, 5));
+      expect(openWaits()).toBe(2);
+      const third = await wait(c.id, 1);
+      expect(third.statusCode).toBe(429);
+      expect(third.headers['retry-after']).toBe('5');
+      expect(third.json()).toMatchObject({ code: 'too_many_waits' });
+      await Promise.all(open);
+      expect(openWaits()).toBe(0);
+      expect((await wait(c.id, 1)).statusCode).toBe(200);
+    } finally {
+      await capped.close();
+    }
+  }, 60_000);
 
   it("Node's own HTTP errors (a bad request line, huge headers, no Host) answer problem+json on the socket", async () => {
     await app.listen({ port: 0, host: '127.0.0.1' });

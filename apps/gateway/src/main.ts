@@ -83,6 +83,7 @@ async function main(config: GatewayConfig): Promise<void> {
     },
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     longPollMaxSeconds: config.LONG_POLL_MAX_SECONDS,
+    waits: { perTenant: config.WAITS_MAX_PER_TENANT, total: config.WAITS_MAX_OPEN },
     idempotencyTtlMs: config.IDEMPOTENCY_TTL_SECONDS * 1000,
     resultLinkSeconds: config.RESULT_LINK_SECONDS,
     logger: log,

@@ -23,6 +23,7 @@ export const PROBLEM_CODES = {
   webhook_url_refused: { status: 422, title: 'The webhook URL is not allowed' },
   rate_limited: { status: 429, title: 'Too many requests' },
   concurrency_limited: { status: 429, title: 'Too many jobs in progress' },
+  too_many_waits: { status: 429, title: 'Too many open waits and event streams' },
   queue_full: { status: 503, title: 'The queue is full; retry later' },
   not_ready: { status: 503, title: 'The service is not ready' },
   internal: { status: 500, title: 'Internal error' },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeBase64, requestHash } from './job-service';
+import { WaitCaps, decodeBase64, requestHash } from './job-service';
 
 describe('decodeBase64', () => {
   it.each(['', 'QQ==', 'QQ', 'QUI=', 'QUJD', Buffer.from('any bytes \u0000\u00ff').toString('base64'), 'QUJD'.repeat(1000)])(
@@ -21,5 +21,20 @@ describe('requestHash', () => {
     const c = requestHash({ model: 'm', input: { image: 'y', b: 1 }, priority: 'high' } as never);
     expect(a).toBe(b);
     expect(a).not.toBe(c);
+  });
+});
+
+describe('open waits', () => {
+  it('are capped per tenant (429 too_many_waits) and per process (503), with Retry-After, and released once', () => {
+    const caps = new WaitCaps({ perTenant: 2, total: 3 });
+    const a1 = caps.acquire('a');
+    caps.acquire('a');
+    expect(() => caps.acquire('a')).toThrow(expect.objectContaining({ code: 'too_many_waits', extra: { retryAfterSeconds: 5 } }));
+    caps.acquire('b');
+    expect(() => caps.acquire('c')).toThrow(expect.objectContaining({ code: 'not_ready' }));
+    a1();
+    a1(); // a second release is a no-op
+    expect(caps.open).toBe(2);
+    expect(() => caps.acquire('c')).not.toThrow();
   });
 });

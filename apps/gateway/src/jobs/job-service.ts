@@ -47,6 +47,41 @@ export interface JobServiceDeps {
   webhookPolicy: UrlPolicy;
   /** How long a direct download link to a large result stays valid. */
   resultLinkSeconds: number;
+  /** Open long-polls and event streams allowed per tenant, and in this process (beyond: 429, 503). */
+  waits?: { perTenant: number; total: number };
+}
+
+/** Counts open long-polls and event streams, and refuses one beyond the tenant's or the process's cap. */
+export class WaitCaps {
+  private readonly byTenant = new Map<string, number>();
+  private total = 0;
+  constructor(private readonly caps: { perTenant: number; total: number }) {}
+
+  /** Takes a place, or throws the problem that says why not; the caller releases it when the wait ends. */
+  acquire(tenantId: string): () => void {
+    const mine = this.byTenant.get(tenantId) ?? 0;
+    if (mine >= this.caps.perTenant)
+      throw new ProblemError('too_many_waits', `at most ${this.caps.perTenant} open waits and event streams per tenant`, {
+        retryAfterSeconds: 5,
+      });
+    if (this.total >= this.caps.total)
+      throw new ProblemError('not_ready', 'this gateway holds as many open waits as it can; retry later', { retryAfterSeconds: 5 });
+    this.byTenant.set(tenantId, mine + 1);
+    this.total += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.total -= 1;
+      const n = (this.byTenant.get(tenantId) ?? 1) - 1;
+      if (n === 0) this.byTenant.delete(tenantId);
+      else this.byTenant.set(tenantId, n);
+    };
+  }
+
+  get open(): number {
+    return this.total;
+  }
 }
 
 /** The gateway's job operations, apart from HTTP. Every read and write is scoped to the caller's tenant. */
@@ -55,7 +90,10 @@ export class JobService {
   private readonly models: ModelIndex;
   private readonly metrics: PlatformMetrics;
 
+  readonly waits: WaitCaps;
+
   constructor(private readonly deps: JobServiceDeps) {
+    this.waits = new WaitCaps(deps.waits ?? { perTenant: 1_000, total: 20_000 });
     this.ports = deps.ports;
     this.models = deps.models;
     this.metrics = deps.metrics;
@@ -163,15 +201,21 @@ export class JobService {
   async waitForTerminal(tenantId: string, id: string, waitSeconds: number, signal?: AbortSignal): Promise<Job> {
     const deadline = Date.now() + waitSeconds * 1000;
     let job = await this.get(tenantId, id);
-    while (!isTerminal(job.status) && Date.now() < deadline && !signal?.aborted) {
-      const next = await this.ports.store.waitForJobChange(id, job.updatedAt, deadline - Date.now(), {
-        tenantId,
-        ...(signal ? { signal } : {}),
-      });
-      if (!next) throw new ProblemError('job_not_found', `no job ${id}`);
-      job = next;
+    if (isTerminal(job.status) || waitSeconds <= 0) return job;
+    const release = this.waits.acquire(tenantId);
+    try {
+      while (!isTerminal(job.status) && Date.now() < deadline && !signal?.aborted) {
+        const next = await this.ports.store.waitForJobChange(id, job.updatedAt, deadline - Date.now(), {
+          tenantId,
+          ...(signal ? { signal } : {}),
+        });
+        if (!next) throw new ProblemError('job_not_found', `no job ${id}`);
+        job = next;
+      }
+      return job;
+    } finally {
+      release();
     }
-    return job;
   }
 
   /**

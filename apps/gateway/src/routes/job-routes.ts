@@ -172,8 +172,14 @@ export function jobRoutes(service: JobService, options: { longPollMaxSeconds: nu
         const gone = new AbortController();
         request.raw.once('close', () => gone.abort());
         const stop = AbortSignal.any([gone.signal, closing.signal]);
+        // a place among the open waits, held while the stream is open (429 or 503 beyond the caps)
+        const release = service.waits.acquire(request.tenant.id);
+        request.raw.once('close', release);
         const versions = service.versions(request.tenant.id, request.params.id, reply.sse.lastEventId, stop);
-        const first = await versions.next(); // a missing job is a 404 before the stream starts
+        const first = await versions.next().catch((err: unknown) => {
+          release();
+          throw err;
+        }); // a missing job is a 404 before the stream starts
         let status = first.done ? undefined : first.value.job.status;
         async function* events() {
           if (first.done) return;

@@ -27,6 +27,7 @@ import {
   type LaneLoad,
   type ListJobsQuery,
   type TaskStore,
+  JobChangeWatcher,
 } from '@gpu-jobs/task-store';
 import { TASK_STORE_MIGRATIONS } from './schema';
 
@@ -38,8 +39,10 @@ export interface EmbeddedTaskStoreOptions {
 
 type Statements = ReturnType<typeof prepareStatements>;
 
-/** Upper bound of one sleep in waitForJobChange, in case a file-change event is missed. */
-const MAX_SLEEP_MS = 1_000;
+/** Change-log rows one read returns at most (a watcher further behind reads again at the next wake-up). */
+const CHANGES_PER_READ = 10_000;
+/** Change-log rows kept; older ones are pruned now and then. */
+const CHANGE_LOG_KEPT = 100_000;
 
 function prepareStatements(db: DatabaseSync) {
   return {
@@ -64,6 +67,9 @@ function prepareStatements(db: DatabaseSync) {
        FROM jobs WHERE lane = ? AND status IN ('queued', 'running') GROUP BY tenant_id`,
     ),
     lastDispatch: db.prepare('SELECT MAX(dispatched_ms) AS t FROM jobs WHERE lane = ? AND tenant_id = ?'),
+    changesSince: db.prepare('SELECT seq, job_id FROM job_changes WHERE seq > ? ORDER BY seq LIMIT ?'),
+    changesBounds: db.prepare('SELECT coalesce(min(seq), 0) AS lo, coalesce(max(seq), 0) AS hi FROM job_changes'),
+    changesPrune: db.prepare('DELETE FROM job_changes WHERE seq < ?'),
     heldJobs: db.prepare(
       `SELECT doc FROM jobs WHERE lane = ? AND status = 'queued' AND dispatched = 0 AND tenant_id = ?
        ORDER BY priority_rank, created_ms, id LIMIT ?`,
@@ -343,6 +349,10 @@ export class EmbeddedTaskStore implements TaskStore {
     return (this.sql.deliveriesOfJob.all(jobId) as { doc: string }[]).map((r) => JSON.parse(r.doc) as WebhookDelivery);
   }
 
+  /** One per store object: waits share one reader of the change log (see JobChangeWatcher). */
+  private watcher: JobChangeWatcher | undefined;
+  private changeReads = 0;
+
   async waitForJobChange(
     id: string,
     sinceUpdatedAt: string,
@@ -350,20 +360,42 @@ export class EmbeddedTaskStore implements TaskStore {
     options: { tenantId?: string; signal?: AbortSignal } = {},
   ): Promise<Job | undefined> {
     this.assertOpen();
-    this.signal ??= new ChangeSignal(this.path); // watched only by processes that wait
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const seen = this.signal.version; // before reading, so a write right after the read still wakes us
-      const job = await this.get(id, options.tenantId);
-      const remaining = deadline - Date.now();
-      if (!job || job.updatedAt !== sinceUpdatedAt || remaining <= 0 || options.signal?.aborted || this.closed) return job;
-      await this.signal.wait(Math.min(remaining, MAX_SLEEP_MS), options.signal, seen);
+    if (!this.watcher) {
+      this.signal ??= new ChangeSignal(this.path); // watched only by processes that wait
+      const changes = this.signal;
+      let seen = changes.version;
+      this.watcher = new JobChangeWatcher(
+        {
+          // the signal's count before each read: a commit that lands after the read ends the next sleep at once
+          jobChanges: async (cursor) => {
+            seen = changes.version;
+            return this.jobChanges(cursor);
+          },
+          nextChange: (maxMs, signal) => changes.wait(maxMs, signal, seen),
+        },
+        (jobId, tenantId) => this.get(jobId, tenantId),
+      );
     }
+    return this.watcher.waitForJobChange(id, sinceUpdatedAt, timeoutMs, options);
+  }
+
+  /** The ids of jobs written since a change-log position (see the job_changes table), and the next position. */
+  private jobChanges(cursor?: string): { cursor: string; jobIds: string[]; reset?: boolean } {
+    this.assertOpen();
+    const { lo, hi } = this.sql.changesBounds.get() as { lo: number; hi: number };
+    // now and then, the oldest part of the log goes (a watcher that far behind is told to reset)
+    if (++this.changeReads % 1_000 === 0 && hi - lo > CHANGE_LOG_KEPT) this.sql.changesPrune.run(hi - CHANGE_LOG_KEPT);
+    if (cursor === undefined) return { cursor: String(hi), jobIds: [] };
+    const from = Number(cursor);
+    if (lo > 0 && from < lo - 1) return { cursor: String(hi), jobIds: [], reset: true };
+    const rows = this.sql.changesSince.all(from, CHANGES_PER_READ) as { seq: number; job_id: string }[];
+    return { cursor: String(rows.at(-1)?.seq ?? from), jobIds: rows.map((r) => r.job_id) };
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.watcher?.close();
     this.signal?.close();
     this.db.close();
   }

@@ -54,4 +54,10 @@ export const TASK_STORE_MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_ms);
    CREATE INDEX webhook_deliveries_by_job ON webhook_deliveries (job_id);`,
+  // the change log the job watcher reads once per commit: every write of a job appends its id, in the same
+  // transaction (triggers: no write path can forget it); positions are never reused (AUTOINCREMENT)
+  `CREATE TABLE job_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL);
+   CREATE TRIGGER jobs_changed_on_insert AFTER INSERT ON jobs BEGIN INSERT INTO job_changes (job_id) VALUES (NEW.id); END;
+   CREATE TRIGGER jobs_changed_on_update AFTER UPDATE ON jobs BEGIN INSERT INTO job_changes (job_id) VALUES (NEW.id); END;
+   CREATE TRIGGER jobs_changed_on_delete AFTER DELETE ON jobs BEGIN INSERT INTO job_changes (job_id) VALUES (OLD.id); END;`,
 ];

@@ -16,6 +16,7 @@ import {
   type LaneLoad,
   type ListJobsQuery,
   type TaskStore,
+  JobChangeWatcher,
 } from '@gpu-jobs/task-store';
 import {
   DUE_SORT,
@@ -52,6 +53,8 @@ export interface MongoTaskStoreOptions {
 }
 
 const ACTIVE: JobStatus[] = ['queued', 'running'];
+/** How far the job watcher looks back beyond its cursor, for writers whose clocks run behind. */
+const CLOCK_SKEW_MS = 2_000;
 
 /**
  * The task store on MongoDB (driver 7; also Azure Cosmos DB for MongoDB vCore, see README). Every transition
@@ -106,6 +109,8 @@ export class MongoTaskStore implements TaskStore {
       { key: { tenantId: 1, createdAt: -1, _id: -1 }, name: 'tenant_newest' },
       { key: { tenantId: 1, status: 1, createdAt: -1, _id: -1 }, name: 'tenant_status_newest' },
       { key: { status: 1, deadlineAt: 1, updatedAt: 1 }, name: 'sweeps' },
+      // the job watcher's one query per poll: what changed since a time
+      { key: { updatedAt: 1 }, name: 'changes' },
       { key: { lane: 1, status: 1, dispatched: 1, tenantId: 1, priorityRank: 1, createdAt: 1, _id: 1 }, name: 'dispatch' },
       { key: { lane: 1, tenantId: 1, dispatchedAt: -1 }, name: 'last_dispatch' },
       { key: { purgeAt: 1 }, name: 'retention', expireAfterSeconds: 0 },
@@ -365,9 +370,12 @@ export class MongoTaskStore implements TaskStore {
   }
 
   /**
-   * Polls the job (every pollMs at most) until its updatedAt differs, the time is up or the signal aborts.
-   * Portable to every MongoDB-compatible service; a change stream would need a replica set and more state.
+   * One per store object: waits share one poll of what changed (every pollMs, by the `changes` index), so an open
+   * wait costs nothing while its job does not change. Portable to every MongoDB-compatible service; a change
+   * stream would need more of the server.
    */
+  private watcher: JobChangeWatcher | undefined;
+
   async waitForJobChange(
     id: string,
     sinceUpdatedAt: string,
@@ -375,23 +383,40 @@ export class MongoTaskStore implements TaskStore {
     options: { tenantId?: string; signal?: AbortSignal } = {},
   ): Promise<Job | undefined> {
     this.assertOpen();
-    const deadline = Date.now() + timeoutMs;
-    let sleep = 25;
-    for (;;) {
-      const job = await this.get(id, options.tenantId);
-      const remaining = deadline - Date.now();
-      if (!job || job.updatedAt !== sinceUpdatedAt || remaining <= 0 || options.signal?.aborted || this.closed) return job;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(sleep, remaining));
-        options.signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-      });
-      sleep = Math.min(sleep * 2, this.pollMs);
-    }
+    this.watcher ??= new JobChangeWatcher(
+      {
+        jobChanges: (cursor) => this.jobChanges(cursor),
+        nextChange: (maxMs, signal) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, Math.min(maxMs, this.pollMs));
+            signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+          }),
+      },
+      (jobId, tenantId) => this.get(jobId, tenantId),
+    );
+    return this.watcher.waitForJobChange(id, sinceUpdatedAt, timeoutMs, options);
+  }
+
+  /**
+   * The jobs written since a time (the cursor), by the `changes` index. Writers' clocks differ, so each poll looks
+   * a little further back than the cursor; a job reported twice only makes its waiters read it once more.
+   */
+  private async jobChanges(cursor?: string): Promise<{ cursor: string; jobIds: string[] }> {
+    if (cursor === undefined) return { cursor: new Date().toISOString(), jobIds: [] };
+    const since = new Date(Date.parse(cursor) - CLOCK_SKEW_MS).toISOString();
+    const docs = await this.jobs
+      .find({ updatedAt: { $gt: since } }, { projection: { _id: 1, updatedAt: 1 } })
+      .sort({ updatedAt: 1 })
+      .limit(10_000)
+      .toArray();
+    const last = docs.at(-1)?.updatedAt;
+    return { cursor: last && last > cursor ? last : cursor, jobIds: docs.map((d) => d._id) };
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.watcher?.close();
     await this.client.close();
   }
 

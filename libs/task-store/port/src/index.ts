@@ -2,3 +2,4 @@ export * from './task-store';
 export * from './errors';
 export * from './cursor';
 export * from './apply-event';
+export * from './job-change-watcher';

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { isTerminal, versionOf, type Job } from '@gpu-jobs/job-contract';
 import { makeTempDir, releaseTogether, TsChild } from '@gpu-jobs/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { applyEvent } from '../apply-event';
 import { DuplicateJobError, IdempotencyConflictError, InvalidCursorError, LimitReachedError } from '../errors';
 import type { TaskStore } from '../task-store';
@@ -347,6 +347,42 @@ export function describeTaskStoreContract(options: TaskStoreContractOptions): vo
         await other.close();
       }
     });
+
+    it('open waits cost nothing while their jobs do not change: one reading of what changed per write, not one per waiter', async () => {
+      const waited = Array.from({ length: 200 }, () => job());
+      for (const j of waited) await store.create(j);
+      const busy = job();
+      await store.create(busy);
+      const other = await factory({ dataDir: dir.path });
+      const reads = vi.spyOn(store, 'get');
+      const stop = new AbortController();
+      try {
+        const waits = waited.map((j) => store.waitForJobChange(j.id, j.updatedAt, 120_000, { signal: stop.signal }));
+        // every waiter has read its job once (the barrier: a state the test can see, not a sleep)
+        for (const end = Date.now() + 60_000; reads.mock.calls.length < waited.length && Date.now() < end;)
+          await new Promise((r) => setTimeout(r, 20));
+        expect(reads.mock.calls.length).toBe(waited.length);
+        // twenty writes to a job nobody waits for, by another client
+        let version = busy;
+        for (let i = 0; i < 20; i++) {
+          const r = await applyEvent(
+            other,
+            version.id,
+            i === 0 ? { type: 'start', at: new Date(), workerId: 'w' } : { type: 'progress', at: new Date(), progress: { stage: `s${i}` } },
+          );
+          if (r.ok) version = r.job;
+        }
+        // one job that is waited for changes: its waiter, and only it, reads again and returns
+        await applyEvent(other, (waited[7] as Job).id, { type: 'start', at: new Date(), workerId: 'w' });
+        expect(await waits[7]).toMatchObject({ status: 'running' });
+        // the 200 waiters did not read their jobs again for the 21 writes (the old loop: 200 x 21 reads)
+        expect(reads.mock.calls.length).toBeLessThanOrEqual(waited.length + 5);
+      } finally {
+        stop.abort();
+        reads.mockRestore();
+        await other.close();
+      }
+    }, 180_000);
 
     it('keeps everything across close and reopen', async () => {
       const j = job({ idempotencyKey: 'k', cost: { day: '2026-01-01', reserved: 2 } });
