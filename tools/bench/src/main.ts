@@ -1,10 +1,12 @@
-// npm run bench [-- --suite all|queue|platform|simulate --runs 5 --messages 20000 --batch 32 --images 40 --seconds 5]
+// npm run bench [-- --suite all|queue|platform|waiters|simulate --runs 5 --messages 20000 --batch 32 --images 40 --seconds 5
+//                   --long-polls 10000 --streams 2000]
 // Prints each figure as the median of several runs, next to a baseline measured in the same run.
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { workspaceRoot } from '@gpu-jobs/testing';
 import { embeddedQueueConsumerProcesses, embeddedQueueOneConsumer, rawSqliteBaseline } from './queue-bench';
 import { ocrDirect, submitRate, throughPlatform, workerStart } from './platform-bench';
+import { waiters } from './waiters-bench';
 import { formatRate, median, percentile } from './stats';
 
 const { values } = parseArgs({
@@ -15,6 +17,8 @@ const { values } = parseArgs({
     suite: { type: 'string', default: 'all' },
     images: { type: 'string', default: '40' },
     seconds: { type: 'string', default: '5' },
+    'long-polls': { type: 'string', default: '10000' },
+    streams: { type: 'string', default: '2000' },
   },
 });
 const messages = Number(values.messages);
@@ -34,13 +38,14 @@ async function medianOf(measure: () => number | Promise<number>): Promise<number
 }
 
 const suite = values.suite;
-if (!['all', 'queue', 'platform', 'simulate'].includes(suite)) {
-  console.error('--suite must be all, queue, platform or simulate');
+if (!['all', 'queue', 'platform', 'waiters', 'simulate'].includes(suite)) {
+  console.error('--suite must be all, queue, platform, waiters or simulate');
   process.exit(2);
 }
 
 if (suite === 'all' || suite === 'queue') await queueSuite();
 if (suite === 'all' || suite === 'platform') await platformSuite();
+if (suite === 'all' || suite === 'waiters') await waitersSuite();
 if (suite === 'all' || suite === 'simulate') simulateSuite();
 
 /** The autoscaling simulator on its shipped traces (its own tool; deterministic, so one run). */
@@ -126,5 +131,28 @@ async function platformSuite(): Promise<void> {
   );
   console.log(
     `worker    process start -> /health/ready (models loaded, warmed)  median ${median(start.seconds).toFixed(2)} s, RSS when ready median ${median(start.rssMiB).toFixed(0)} MiB`,
+  );
+}
+
+/** Open waits on one gateway: liveness and submits with none open (baseline) and with all of them open. */
+async function waitersSuite(): Promise<void> {
+  const longPolls = Number(values['long-polls']);
+  const streams = Number(values.streams);
+  const seconds = Number(values.seconds);
+  console.log(
+    `\n# open waits on one gateway: ${longPolls} long-polls + ${streams} event streams, a submit every 50 ms, ${seconds} s per phase, ${runs} runs`,
+  );
+  const results: Awaited<ReturnType<typeof waiters>>[] = [];
+  for (let r = 0; r < runs; r++) results.push(await waiters({ longPolls, streams, jobs: 1_000, seconds }));
+  const med = (f: (x: (typeof results)[number]) => number) => median(results.map(f));
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  console.log(
+    `baseline  no waits open      /health/live p50 ${ms(med((x) => x.baseline.liveP50))}, p99 ${ms(med((x) => x.baseline.liveP99))}; submit p50 ${ms(med((x) => x.baseline.submitP50))}, p99 ${ms(med((x) => x.baseline.submitP99))}`,
+  );
+  console.log(
+    `loaded    ${longPolls + streams} waits open   /health/live p50 ${ms(med((x) => x.loaded.liveP50))}, p99 ${ms(med((x) => x.loaded.liveP99))} (aim < 50 ms); submit p50 ${ms(med((x) => x.loaded.submitP50))}, p99 ${ms(med((x) => x.loaded.submitP99))}, ${med((x) => x.loaded.submits)} served`,
+  );
+  console.log(
+    `memory    ${(med((x) => x.rssBytesPerWait) / 1024).toFixed(1)} KiB of gateway RSS per open wait; liveness p99 ratio loaded/baseline ${(med((x) => x.loaded.liveP99) / med((x) => x.baseline.liveP99)).toFixed(2)}`,
   );
 }

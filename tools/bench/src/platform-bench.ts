@@ -35,14 +35,14 @@ export async function ocrDirect(n: number): Promise<{ perImage: number[]; images
   return { perImage, imagesPerSecond: n / seconds };
 }
 
-interface Running {
+export interface Running {
   gateway: PlatformProcess;
   worker?: PlatformProcess;
   token: string;
   stop: () => Promise<void>;
 }
 
-async function startPlatform(withWorker: boolean): Promise<Running> {
+export async function startPlatform(withWorker: boolean, extraEnv: Record<string, string> = {}): Promise<Running> {
   const dir = makeTempDir('bench-platform-');
   // the repository's models with a backlog cap no benchmark reaches, and a tenant whose limits never bind
   const registry = JSON.parse(readFileSync(join(workspaceRoot(), 'config/models.json'), 'utf8')) as Record<string, unknown>;
@@ -50,7 +50,12 @@ async function startPlatform(withWorker: boolean): Promise<Running> {
   writeFileSync(join(dir.path, 'models.json'), JSON.stringify(registry));
   const unlimited = { models: ['*'], maxInputBytes: 1 << 26, maxConcurrentJobs: 1e9, requestsPerMinute: 1e9, dailyBudget: 1e12 };
   writeFileSync(join(dir.path, 'tenants.json'), JSON.stringify({ defaults: unlimited, tenants: { bench: {} } }));
-  const env = { DATA_DIR: dir.path, MODEL_REGISTRY: join(dir.path, 'models.json'), TENANTS_FILE: join(dir.path, 'tenants.json') };
+  const env = {
+    DATA_DIR: dir.path,
+    MODEL_REGISTRY: join(dir.path, 'models.json'),
+    TENANTS_FILE: join(dir.path, 'tenants.json'),
+    ...extraEnv,
+  };
   const gateway = await PlatformProcess.start('gateway', env);
   const worker = withWorker ? await PlatformProcess.start('worker', env) : undefined;
   await worker?.waitFor('/health/ready', 200);
