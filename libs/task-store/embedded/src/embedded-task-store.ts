@@ -290,11 +290,11 @@ export class EmbeddedTaskStore implements TaskStore {
     return tenantIds.flatMap((t) => (this.sql.heldJobs.all(lane, t, limit) as { doc: string }[]).map((r) => JSON.parse(r.doc) as Job));
   }
 
-  async takeToken(key: string, params: BucketParams, now: Date): Promise<TakeResult> {
+  async takeToken(key: string, params: BucketParams, now: Date, count = 1): Promise<TakeResult> {
     this.assertOpen();
     return immediate(this.db, () => {
       const row = this.sql.bucketGet.get(key) as { tokens: number; updated_ms: number } | undefined;
-      const r = takeToken(row && { tokens: row.tokens, updatedMs: row.updated_ms }, params, now.getTime());
+      const r = takeToken(row && { tokens: row.tokens, updatedMs: row.updated_ms }, params, now.getTime(), count);
       this.sql.bucketPut.run(key, r.state.tokens, r.state.updatedMs);
       return r;
     });

@@ -299,11 +299,11 @@ export class MongoTaskStore implements TaskStore {
   }
 
   /** Read, compute with the pure bucket, write back only if nobody else wrote in between; a few tries. */
-  async takeToken(key: string, params: BucketParams, now: Date): Promise<TakeResult> {
+  async takeToken(key: string, params: BucketParams, now: Date, count = 1): Promise<TakeResult> {
     this.assertOpen();
     for (let attempt = 0; ; attempt++) {
       const doc = await this.buckets.findOne({ _id: key });
-      const r = takeToken(doc ? { tokens: doc.tokens, updatedMs: doc.updatedMs } : undefined, params, now.getTime());
+      const r = takeToken(doc ? { tokens: doc.tokens, updatedMs: doc.updatedMs } : undefined, params, now.getTime(), count);
       try {
         const written = doc
           ? await this.buckets.updateOne({ _id: key, tokens: doc.tokens, updatedMs: doc.updatedMs }, { $set: r.state })
@@ -312,7 +312,7 @@ export class MongoTaskStore implements TaskStore {
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
       }
-      if (attempt >= 10) return { ...r, allowed: false, retryAfterMs: 100 }; // heavy contention: fail closed
+      if (attempt >= 10) return { ...r, allowed: false, granted: 0, retryAfterMs: 100 }; // heavy contention: fail closed
     }
   }
 

@@ -115,8 +115,8 @@ export interface TaskStore {
   laneLoad(lane: string): Promise<LaneLoad>;
   /** Each given tenant's first `perTenant` held jobs of the lane, by priority then age. */
   heldJobs(lane: string, tenantIds: readonly string[], perTenant: number): Promise<Job[]>;
-  /** Takes a token from the named bucket (see libs/admission token-bucket), atomically across processes. */
-  takeToken(key: string, params: BucketParams, now: Date): Promise<TakeResult>;
+  /** Takes up to `count` tokens (default 1) from the named bucket (libs/admission token-bucket), atomically across processes. */
+  takeToken(key: string, params: BucketParams, now: Date, count?: number): Promise<TakeResult>;
   /** Drops idempotency keys past their expiry; returns how many. */
   pruneIdempotencyKeys(now: Date): Promise<number>;
   /** Leases up to `limit` pending deliveries that are due, for `leaseMs`; another sender cannot take them meanwhile. */
