@@ -17,6 +17,8 @@ export interface ChaosOptions {
   killEverySeconds: number;
   /** Seeds the choice of faults, so a run can be repeated. */
   seed?: number;
+  /** The last job is held back until this many faults have happened (a barrier for tests on a busy machine). */
+  minFaults?: number;
   log?: (line: string) => void;
 }
 
@@ -183,9 +185,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // fault intervals, so faults land while jobs arrive and run
     const pace = (options.killEverySeconds * 8_000) / options.jobs;
     const submitStart = Date.now();
+    const faultCount = () => faults['worker-killed'] + faults['worker-frozen'] + faults['gateway-restarted'];
     for (let i = 0; i < options.jobs; i++) {
       const due = submitStart + i * pace - Date.now();
       if (due > 0) await new Promise((r) => setTimeout(r, due));
+      if (i === options.jobs - 1)
+        for (const end = Date.now() + 300_000; faultCount() < (options.minFaults ?? 0) && Date.now() < end;)
+          await new Promise((r) => setTimeout(r, 100));
       const res = await call('/v1/jobs', {
         method: 'POST',
         headers: { 'idempotency-key': `chaos-${i}` },
