@@ -83,16 +83,21 @@ const post = (body: string, headers: Record<string, string> = {}): InjectOptions
   payload: body,
 });
 
+/** A valid OCR job (a PNG signature and junk: accepted at submit), on the given gateway. */
+async function submitPage(gateway: FastifyInstance): Promise<{ id: string }> {
+  const res = await gateway.inject({
+    method: 'POST',
+    url: '/v1/jobs',
+    headers: { authorization: auth },
+    payload: { model: 'ocr-en', input: { image: png } },
+  });
+  expect(res.statusCode).toBe(202);
+  return res.json() as { id: string };
+}
+
 describe('hostile input', () => {
   it('GET /v1/jobs/{id}/events without Accept: text/event-stream is a 406 problem, not a 500', async () => {
-    const created = (
-      await app.inject({
-        method: 'POST',
-        url: '/v1/jobs',
-        headers: { authorization: auth },
-        payload: { model: 'ocr-en', input: { image: png } },
-      })
-    ).json() as { id: string };
+    const created = await submitPage(app);
     const body = await expectProblem(
       { method: 'GET', url: `/v1/jobs/${created.id}/events`, headers: { authorization: auth, accept: 'application/json' } },
       406,
@@ -156,16 +161,7 @@ describe('hostile input', () => {
   it('open waits beyond the tenant cap answer 429 too_many_waits with Retry-After; a finished one frees its place', async () => {
     const capped = await buildGateway({ ...deps, waits: { perTenant: 2, total: 100 } });
     try {
-      const submit = async () =>
-        (
-          await capped.inject({
-            method: 'POST',
-            url: '/v1/jobs',
-            headers: { authorization: auth },
-            payload: { model: 'ocr-en', input: { image: png } },
-          })
-        ).json() as { id: string };
-      const [a, b, c] = [await submit(), await submit(), await submit()];
+      const [a, b, c] = [await submitPage(capped), await submitPage(capped), await submitPage(capped)];
       const wait = (id: string, seconds: number) =>
         capped.inject({ method: 'GET', url: `/v1/jobs/${id}?wait=${seconds}`, headers: { authorization: auth } });
       const open = [wait(a.id, 5), wait(b.id, 5)];

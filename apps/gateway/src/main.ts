@@ -1,7 +1,7 @@
 // The gateway: the public API. Configuration comes from the environment (see gateway-config.ts).
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { announceListening, startOrExit, stopWithParent } from '@gpu-jobs/config';
+import { announceListening, listenError, startOrExit, stopWithParent } from '@gpu-jobs/config';
 import { TenantRegistry } from '@gpu-jobs/admission';
 import { FairDispatcher, WebhookDispatcher, openPorts } from '@gpu-jobs/platform';
 import { deriveTenantSecret } from '@gpu-jobs/webhooks';
@@ -110,7 +110,7 @@ async function main(config: GatewayConfig): Promise<void> {
   });
 
   await app.listen({ port: config.PORT, host: config.HOST }).catch((err: NodeJS.ErrnoException) => {
-    throw err.code === 'EADDRINUSE' ? new Error(`port ${config.PORT} is in use: set PORT to a free port`) : err;
+    throw listenError(err, config.PORT);
   });
   health.started = true;
   health.ready = true;

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { loadOrCreateLocalKeys, signLocalToken, type LocalKeys } from '@gpu-jobs/auth';
+import { localIssuerToken, type TokenRequest } from '@gpu-jobs/auth';
 import { PlatformProcess, makeTempDir, workspaceRoot, writeAddBiasModel, writeSlowModel } from '@gpu-jobs/testing';
 
 export const FIXTURES = join(workspaceRoot(), 'libs/runners/testdata');
@@ -94,13 +94,8 @@ export function image(name: string): string {
   return readFileSync(join(FIXTURES, name)).toString('base64');
 }
 
-export async function tokenFor(
-  dataDir: string,
-  tenant: string,
-  overrides: Partial<Parameters<typeof signLocalToken>[1]> = {},
-): Promise<string> {
-  const keys: LocalKeys = await loadOrCreateLocalKeys(dataDir);
-  return signLocalToken(keys, { tenant, issuer: 'gpu-jobs-local', audience: 'gpu-jobs', tenantClaim: 'tenant', ...overrides });
+export async function tokenFor(dataDir: string, tenant: string, overrides: Partial<TokenRequest> = {}): Promise<string> {
+  return localIssuerToken(dataDir, tenant, overrides);
 }
 
 export interface JobView {

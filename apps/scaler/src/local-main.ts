@@ -2,7 +2,7 @@
 // as a plain Node loop, with a pool of local worker processes as the orchestrator.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { announceListening, startOrExit, stopWithParent } from '@gpu-jobs/config';
+import { announceListening, listenError, startOrExit, stopWithParent } from '@gpu-jobs/config';
 import type { LaneScale, Orchestrator } from '@gpu-jobs/orchestrator';
 import { LocalWorkerPool } from '@gpu-jobs/orchestrator-local';
 import { handleDeadLetter, laneBacklog, runEvery } from '@gpu-jobs/platform';
@@ -94,9 +94,7 @@ async function main(config: ScalerConfig): Promise<void> {
   });
   // a port in use is one clear line naming the variable, not a stack trace
   await new Promise<void>((resolve, reject) => {
-    status.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new Error(`port ${config.PORT} is in use: set PORT to a free port`) : err),
-    );
+    status.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, config.PORT)));
     status.listen(config.PORT, config.HOST, resolve);
   });
   const { port } = status.address() as AddressInfo;

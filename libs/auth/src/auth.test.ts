@@ -1,7 +1,7 @@
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '@gpu-jobs/testing';
-import { loadOrCreateLocalKeys, signLocalToken } from './local-keys';
+import { loadOrCreateLocalKeys, localIssuerToken, signLocalToken } from './local-keys';
 import { AuthError, TokenVerifier } from './token-verifier';
 
 const dir = makeTempDir('auth-');
@@ -105,5 +105,19 @@ describe('multi-tenant issuer ({tenantid}, as Entra ID common)', () => {
     // the literal template is never an issuer
     const literal = await sign(pair.privateKey, 'k1', { tid: tidA, azp: 'x' }, entra);
     expect(await codeOf(verifier.verify(`Bearer ${literal}`))).toBe('unauthorized');
+  });
+});
+
+describe('localIssuerToken', () => {
+  it('is accepted by a verifier on the default auth settings', async () => {
+    const keys = await loadOrCreateLocalKeys(dir.path);
+    const verifier = new TokenVerifier({
+      issuer: 'gpu-jobs-local',
+      audience: 'gpu-jobs',
+      tenantClaim: 'tenant',
+      clockToleranceSeconds: 5,
+      keys: { jwks: keys.jwks },
+    });
+    expect(await verifier.verify(`Bearer ${await localIssuerToken(dir.path, 'acme')}`)).toEqual({ tenantId: 'acme', subject: 'dev:acme' });
   });
 });

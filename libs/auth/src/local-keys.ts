@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK } from 'jose';
+import { Value } from 'typebox/value';
+import { AuthConfig } from './auth-config';
 
 const ALG = 'ES256';
 
@@ -54,6 +56,22 @@ export async function signLocalToken(keys: LocalKeys, request: TokenRequest): Pr
     .setIssuedAt()
     .setExpirationTime(`${request.ttlSeconds ?? 3600}s`)
     .sign(key);
+}
+
+/**
+ * A token for `tenant` from the local issuer in `dataDir`, as a gateway on its default auth settings accepts it
+ * (tests, benchmarks, the chaos run). `npm run token` follows the environment's settings instead.
+ */
+export async function localIssuerToken(dataDir: string, tenant: string, overrides: Partial<TokenRequest> = {}): Promise<string> {
+  // the schema's own defaults (the local issuer's name, audience and tenant claim)
+  const defaults = Value.Default(AuthConfig, {}) as AuthConfig;
+  return signLocalToken(await loadOrCreateLocalKeys(dataDir), {
+    tenant,
+    issuer: defaults.AUTH_ISSUER,
+    audience: defaults.AUTH_AUDIENCE,
+    tenantClaim: defaults.AUTH_TENANT_CLAIM,
+    ...overrides,
+  });
 }
 
 /**

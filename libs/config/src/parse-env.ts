@@ -43,9 +43,8 @@ export type CloudRule = 'set' | { value: string | number | boolean };
 /** The cloud rules of a schema that an environment breaks, each naming its variable. */
 export function cloudProblems(schema: TObject, env: NodeJS.ProcessEnv): { variable: string; message: string }[] {
   const problems: { variable: string; message: string }[] = [];
-  for (const [key, prop] of Object.entries(schema.properties)) {
-    const rule = (prop as { 'x-cloud'?: CloudRule })['x-cloud'];
-    if (rule === undefined) continue;
+  for (const [key, rule] of Object.entries(cloudRules(schema))) {
+    const prop = schema.properties[key];
     const raw = env[key];
     const set = raw !== undefined && raw !== '';
     if (rule === 'set') {

@@ -29,3 +29,8 @@ export function announceListening(service: string, port: number): void {
 export function stopWithParent(stop: (why: string) => void): void {
   if (process.send) process.once('disconnect', () => stop('the parent process exited'));
 }
+
+/** A listen error as a person can act on it: a port in use names the variable to change; others pass through. */
+export function listenError(err: NodeJS.ErrnoException, port: number, variable = 'PORT'): Error {
+  return err.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: set ${variable} to a free port`) : err;
+}

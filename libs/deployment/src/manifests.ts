@@ -136,7 +136,7 @@ export function policyViolations(objects: readonly K8sObject[]): string[] {
   const out: string[] = [];
   for (const obj of objects) {
     if (obj.kind !== 'Deployment') continue;
-    const pod = (obj['spec'] as { template: { spec: Record<string, unknown> } }).template.spec;
+    const pod = podSpec(obj);
     const podSecurity = pod['securityContext'] as { runAsNonRoot?: boolean } | undefined;
     const tolerations = (pod['tolerations'] as { key?: string; value?: string; effect?: string }[] | undefined) ?? [];
     for (const c of pod['containers'] as Container[]) {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { loadOrCreateLocalKeys, signLocalToken } from '@gpu-jobs/auth';
+import { localIssuerToken } from '@gpu-jobs/auth';
 import { loadModel, loadModelRegistry, type ResolvedModel } from '@gpu-jobs/runners';
 import { PlatformProcess, TsChild, makeTempDir, workspaceRoot } from '@gpu-jobs/testing';
 import { median, percentile } from './stats';
@@ -59,14 +59,7 @@ export async function startPlatform(withWorker: boolean, extraEnv: Record<string
   const gateway = await PlatformProcess.start('gateway', env);
   const worker = withWorker ? await PlatformProcess.start('worker', env) : undefined;
   await worker?.waitFor('/health/ready', 200);
-  const keys = await loadOrCreateLocalKeys(dir.path);
-  const token = await signLocalToken(keys, {
-    tenant: 'bench',
-    issuer: 'gpu-jobs-local',
-    audience: 'gpu-jobs',
-    tenantClaim: 'tenant',
-    ttlSeconds: 3600,
-  });
+  const token = await localIssuerToken(dir.path, 'bench');
   return {
     gateway,
     ...(worker ? { worker } : {}),

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { loadOrCreateLocalKeys, signLocalToken } from '@gpu-jobs/auth';
+import { localIssuerToken } from '@gpu-jobs/auth';
 import { PlatformProcess, makeTempDir, writeAddBiasModel } from '@gpu-jobs/testing';
 
 export interface ChaosOptions {
@@ -121,14 +121,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     REPAIR_INTERVAL_SECONDS: '2',
     LOG_LEVEL: 'warn',
   };
-  const keys = await loadOrCreateLocalKeys(dir.path);
-  const token = await signLocalToken(keys, {
-    tenant: 'chaos',
-    issuer: 'gpu-jobs-local',
-    audience: 'gpu-jobs',
-    tenantClaim: 'tenant',
-    ttlSeconds: 3600,
-  });
+  const token = await localIssuerToken(dir.path, 'chaos');
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const faults = { 'worker-killed': 0, 'worker-frozen': 0, 'gateway-restarted': 0 };
   let gateway = await PlatformProcess.start('gateway', env);

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { BlobTooLargeError } from '@gpu-jobs/blob-store';
@@ -83,15 +84,8 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
     return;
   }
   const [status, detail] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'the request is not valid HTTP'];
-  const body = JSON.stringify({
-    type: 'urn:gpu-jobs:problem:validation_failed',
-    title: status === 400 ? 'The request is not valid' : detail,
-    status,
-    code: 'validation_failed',
-    detail,
-  });
-  const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+  const body = JSON.stringify({ ...problem('validation_failed', { detail }), status });
   socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
